@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LabqmsConfig(AppConfig):
+    name = "labqms"
+    label = "labqms"
+    verbose_name = _("Lab and people")
+
+    def ready(self):
+        # Connects the Celery hooks that attribute audit events to the running task.
+        from labqms import audit  # noqa: F401

@@ -1,0 +1,123 @@
+"""Writing the audit trail.
+
+Services call :func:`record` after each change.  The *source* (web request, Celery task,
+management command) comes from a context variable that the middleware, the Celery task
+hooks and :func:`source` set, so a change made outside a request is attributed too —
+unlike a signal-based log that only sees requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime
+import decimal
+from collections.abc import Iterable, Iterator
+
+from celery.signals import task_postrun, task_prerun
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from labqms.models import AuditEvent
+
+_source: contextvars.ContextVar[str] = contextvars.ContextVar("audit_source", default="system")
+
+
+def current_source() -> str:
+    return _source.get()
+
+
+@contextlib.contextmanager
+def source(label: str) -> Iterator[None]:
+    """Attribute audit events written inside the block to ``label`` (e.g. 'command:seed_demo')."""
+    token = _source.set(label)
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+class AuditSourceMiddleware:
+    """Marks every event written while handling a request as coming from the web."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _source.set(f"web:{request.method} {request.path}"[:100])
+        try:
+            return self.get_response(request)
+        finally:
+            _source.reset(token)
+
+
+_task_tokens: dict[str, contextvars.Token] = {}
+
+
+@task_prerun.connect
+def _task_started(task_id=None, task=None, **kwargs):
+    _task_tokens[task_id] = _source.set(f"task:{task.name}"[:100])
+
+
+@task_postrun.connect
+def _task_finished(task_id=None, **kwargs):
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        _source.reset(token)
+
+
+def _plain(value):
+    """A JSON-safe, human-readable form of a field value."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict:
+    """The current values of ``fields`` (FKs as their text), for a later :func:`diff`."""
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def diff(before: dict, after: dict) -> dict:
+    """``{field: [old, new]}`` for the fields whose value changed."""
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in after
+        if before.get(name) != after.get(name)
+    }
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    changes: dict | None = None,
+    reason: str = "",
+    as_deputy_of=None,
+) -> AuditEvent:
+    """Append one audit event.  Call inside the service's transaction."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        as_deputy_of=as_deputy_of,
+        source=current_source(),
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:300] if target is not None else "",
+        changes=changes or {},
+        reason=reason,
+    )
+
+
+def events_for(target: models.Model):
+    """The audit trail of one object, newest first."""
+    return AuditEvent.objects.filter(
+        target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+    ).select_related("actor", "as_deputy_of")

@@ -1,0 +1,26 @@
+"""Navigation entries by role: a menu shows only what the person may open."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from labqms import permissions
+
+# (label, url name, permission action or None for every signed-in person)
+NAV_ITEMS = [
+    (_("Home"), "home", None),
+    (_("People"), "people:person_list", "people.view"),
+    (_("Working-day calendar"), "calendar:calendar_year", "calendar.view"),
+    (_("Audit trail"), "people:audit_list", "audit.view"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        {"label": label, "url": reverse(name), "active": request.path == reverse(name)}
+        for label, name, action in NAV_ITEMS
+        if action is None or permissions.can(user, action)
+    ]
+    return {"nav_items": items}

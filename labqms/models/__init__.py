@@ -1,0 +1,36 @@
+from .audit import AuditEvent
+from .calendar import CalendarYear, WorkdayOverride
+from .numbering import NumberSequence
+from .people import (
+    Activity,
+    Authorisation,
+    Delegation,
+    Education,
+    Qualification,
+    QualificationKind,
+    Role,
+    StaffProfile,
+    SupervisionRecord,
+    TrainingPlan,
+    TrainingRecord,
+    User,
+)
+
+__all__ = [
+    "Activity",
+    "AuditEvent",
+    "Authorisation",
+    "CalendarYear",
+    "Delegation",
+    "Education",
+    "NumberSequence",
+    "Qualification",
+    "QualificationKind",
+    "Role",
+    "StaffProfile",
+    "SupervisionRecord",
+    "TrainingPlan",
+    "TrainingRecord",
+    "User",
+    "WorkdayOverride",
+]

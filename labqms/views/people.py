@@ -1,0 +1,227 @@
+"""People pages: search, one person on one screen (R-PER-4), and the forms that call
+``labqms.services.people``.  Outsiders (customers) get 404 everywhere here."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from labqms import audit, forms, permissions
+from labqms.models import AuditEvent, Authorisation, Delegation, User
+from labqms.selectors import people as selectors
+from labqms.services import people as services
+
+PAGE_SIZE = 25
+
+
+@login_required
+def person_list(request):
+    permissions.require_or_404(request.user, "people.view")
+    today = timezone.localdate()
+    form = forms.PersonSearchForm(request.GET or None)
+    people = selectors.staff_users().order_by("username")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            people = people.filter(
+                Q(username__icontains=q) | Q(full_name__icontains=q)
+                | Q(profile__department__icontains=q) | Q(profile__job_title__icontains=q)
+                | Q(profile__employee_no__icontains=q)
+            )
+        if data["role"]:
+            people = people.filter(groups__name=data["role"])
+        if data["activity"]:
+            people = people.filter(
+                Exists(Authorisation.objects.valid_on(today).filter(
+                    person=OuterRef("pk"), activity=data["activity"]
+                ))
+            )
+        if data["attention"]:
+            people = people.filter(pk__in=selectors.people_needing_attention(today))
+    attention = set(selectors.people_needing_attention(today).values_list("pk", flat=True))
+    page = Paginator(people.prefetch_related("groups"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "labqms/person_list.html", {
+        "form": form, "page": page, "attention": attention,
+        "querystring": _querystring_without_page(request),
+    })
+
+
+def _querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _person_or_404(request, pk):
+    permissions.require_or_404(request.user, "people.view")
+    return get_object_or_404(selectors.staff_users(), pk=pk)
+
+
+@login_required
+def person_detail(request, pk):
+    person = _person_or_404(request, pk)
+    today = timezone.localdate()
+    context = selectors.person_overview(person, today)
+    context.update({
+        "today": today,
+        "roles": permissions.effective_roles(person, today),
+        "events": audit.events_for(person)[:20],
+    })
+    return render(request, "labqms/person_detail.html", context)
+
+
+def _form_page(request, person, form, title, call, template="labqms/person_form.html"):
+    """Shared POST handling: valid form → service; its errors → form errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error) or _("You may not do this."))
+            return redirect("people:person_detail", pk=person.pk)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("people:person_detail", pk=person.pk)
+    return render(request, template, {"person": person, "form": form, "title": title})
+
+
+@login_required
+def person_roles(request, pk):
+    person = _person_or_404(request, pk)
+    permissions.require_or_404(request.user, "people.manage_roles")
+    form = forms.RolesForm(request.POST or None, initial={"roles": sorted(person.role_names)})
+    return _form_page(request, person, form, _("Roles"), lambda data: services.set_roles(
+        actor=request.user, person=person, roles=data["roles"], reason=data["reason"]
+    ))
+
+
+@login_required
+def authorisation_grant(request, pk):
+    person = _person_or_404(request, pk)
+    permissions.require_or_404(request.user, "people.manage_authorisations")
+    form = forms.AuthorisationForm(request.POST or None,
+                                   initial={"valid_from": timezone.localdate()})
+    return _form_page(request, person, form, _("Grant authorisation"),
+                      lambda data: services.grant_authorisation(actor=request.user, person=person, **data))
+
+
+@login_required
+@require_POST
+def authorisation_revoke(request, pk):
+    permissions.require_or_404(request.user, "people.manage_authorisations")
+    authorisation = get_object_or_404(Authorisation, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give the reason for revoking."))
+        services.revoke_authorisation(
+            actor=request.user, authorisation=authorisation, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Authorisation revoked."))
+    return redirect("people:person_detail", pk=authorisation.person_id)
+
+
+@login_required
+def qualification_add(request, pk):
+    person = _person_or_404(request, pk)
+    permissions.require_or_404(request.user, "people.manage_records")
+    form = forms.QualificationForm(request.POST or None)
+    return _form_page(request, person, form, _("Add qualification certificate"),
+                      lambda data: services.record_qualification(actor=request.user, person=person, **data))
+
+
+@login_required
+def training_add(request, pk):
+    person = _person_or_404(request, pk)
+    permissions.require_or_404(request.user, "people.manage_records")
+    form = forms.TrainingForm(request.POST or None)
+    return _form_page(request, person, form, _("Add training record"),
+                      lambda data: services.record_training(actor=request.user, person=person, **data))
+
+
+@login_required
+def supervision_add(request, pk):
+    person = _person_or_404(request, pk)
+    if not (permissions.can(request.user, "people.manage_records")
+            or permissions.can(request.user, "records.check")):
+        permissions.require_or_404(request.user, "people.manage_records")
+    form = forms.SupervisionForm(request.POST or None)
+    return _form_page(request, person, form, _("Record supervision"),
+                      lambda data: services.record_supervision(
+                          actor=request.user, supervisee=person, **data))
+
+
+@login_required
+def delegation_add(request, pk):
+    lead = _person_or_404(request, pk)
+    permissions.require_or_404(request.user, "people.manage_delegations")
+    form = forms.DelegationForm(request.POST or None, lead=lead)
+    return _form_page(request, lead, form, _("Name a deputy"),
+                      lambda data: services.start_delegation(actor=request.user, lead=lead, **data))
+
+
+@login_required
+@require_POST
+def delegation_end(request, pk):
+    permissions.require_or_404(request.user, "people.manage_delegations")
+    delegation = get_object_or_404(Delegation, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give the reason for ending the delegation."))
+        services.end_delegation(
+            actor=request.user, delegation=delegation, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Delegation ended."))
+    return redirect("people:person_detail", pk=delegation.lead_id)
+
+
+@login_required
+def audit_list(request):
+    """The audit trail, searchable by object, action, actor and date."""
+    permissions.require_or_404(request.user, "audit.view")
+    form = forms.AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("actor", "as_deputy_of", "target_type")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            events = events.filter(Q(target_repr__icontains=data["q"]) | Q(action__icontains=data["q"]))
+        if data["actor"]:
+            events = events.filter(actor=data["actor"])
+        if data["date_from"]:
+            events = events.filter(at__date__gte=data["date_from"])
+        if data["date_to"]:
+            events = events.filter(at__date__lte=data["date_to"])
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "labqms/audit_list.html", {
+        "form": form, "page": page, "querystring": _querystring_without_page(request),
+    })
+
+
+urlpatterns = [
+    path("", person_list, name="person_list"),
+    path("<int:pk>/", person_detail, name="person_detail"),
+    path("<int:pk>/roles/", person_roles, name="person_roles"),
+    path("<int:pk>/authorisations/new/", authorisation_grant, name="authorisation_grant"),
+    path("authorisations/<int:pk>/revoke/", authorisation_revoke, name="authorisation_revoke"),
+    path("<int:pk>/qualifications/new/", qualification_add, name="qualification_add"),
+    path("<int:pk>/trainings/new/", training_add, name="training_add"),
+    path("<int:pk>/supervisions/new/", supervision_add, name="supervision_add"),
+    path("<int:pk>/delegations/new/", delegation_add, name="delegation_add"),
+    path("delegations/<int:pk>/end/", delegation_end, name="delegation_end"),
+    path("audit/", audit_list, name="audit_list"),
+]
