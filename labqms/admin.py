@@ -57,7 +57,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 @admin.register(Authorisation)
 class AuthorisationAdmin(ReadOnlyAdmin):
-    list_display = ["person", "activity", "valid_from", "valid_until", "authorised_by", "revoked_at"]
+    list_display = [
+        "person",
+        "activity",
+        "valid_from",
+        "valid_until",
+        "authorised_by",
+        "revoked_at",
+    ]
     list_filter = ["activity"]
     search_fields = ["person__username", "person__full_name"]
 

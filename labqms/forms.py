@@ -36,12 +36,17 @@ class BootstrapMixin:
 
 
 class PersonSearchForm(BootstrapMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("name, user, department")}))
-    role = forms.ChoiceField(label=_("Role"), required=False,
-                             choices=[("", _("any role"))] + list(Role.choices))
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("name, user, department")}),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), required=False, choices=[("", _("any role"))] + list(Role.choices)
+    )
     activity = forms.ChoiceField(
-        label=_("Valid authorisation"), required=False,
+        label=_("Valid authorisation"),
+        required=False,
         choices=[("", _("any"))] + list(Activity.choices),
     )
     attention = forms.BooleanField(label=_("Expired or expiring items only"), required=False)
@@ -57,13 +62,16 @@ class RolesForm(forms.Form):
 class AuthorisationForm(forms.Form):
     activity = forms.ChoiceField(label=_("Activity"), choices=Activity.choices)
     scope = forms.ChoiceField(
-        label=_("Scope"), required=False,
+        label=_("Scope"),
+        required=False,
         help_text=_("Leave empty to authorise the activity in general."),
     )
     valid_from = forms.DateField(label=_("Valid from"), widget=DATE)
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DATE)
     competence_confirmed_on = forms.DateField(label=_("Competence confirmed on"), widget=DATE)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     # Models later apps register as authorisation scopes: "app_label.model".
     SCOPE_MODELS = ("intake.instrumentcategory", "equipment.equipment")
@@ -84,8 +92,13 @@ class AuthorisationForm(forms.Form):
             if model_class is None:
                 continue
             choices.append(
-                (str(model_class._meta.verbose_name),
-                 [(f"{ct.pk}:{obj.pk}", str(obj)) for obj in model_class._default_manager.all()[:500]])
+                (
+                    str(model_class._meta.verbose_name),
+                    [
+                        (f"{ct.pk}:{obj.pk}", str(obj))
+                        for obj in model_class._default_manager.all()[:500]
+                    ],
+                )
             )
         return choices
 
@@ -109,14 +122,26 @@ class QualificationForm(forms.ModelForm):
     class Meta:
         model = Qualification
         fields = ["kind", "number", "issued_by", "scope", "valid_from", "valid_until"]
-        widgets = {"valid_from": DATE, "valid_until": DATE, "scope": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "valid_from": DATE,
+            "valid_until": DATE,
+            "scope": forms.Textarea(attrs={"rows": 2}),
+        }
 
 
 class TrainingForm(forms.ModelForm):
     class Meta:
         model = TrainingRecord
-        fields = ["plan", "title", "provider", "started_on", "ended_on", "hours", "result",
-                  "certificate_no"]
+        fields = [
+            "plan",
+            "title",
+            "provider",
+            "started_on",
+            "ended_on",
+            "hours",
+            "result",
+            "certificate_no",
+        ]
         widgets = {"started_on": DATE, "ended_on": DATE}
 
 
@@ -124,15 +149,22 @@ class SupervisionForm(forms.ModelForm):
     class Meta:
         model = SupervisionRecord
         fields = ["supervised_on", "subject", "observations", "conclusion", "follow_up"]
-        widgets = {"supervised_on": DATE, "observations": forms.Textarea(attrs={"rows": 3}),
-                   "follow_up": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "supervised_on": DATE,
+            "observations": forms.Textarea(attrs={"rows": 3}),
+            "follow_up": forms.Textarea(attrs={"rows": 2}),
+        }
 
 
 class DelegationForm(forms.ModelForm):
     class Meta:
         model = Delegation
         fields = ["role", "deputy", "valid_from", "valid_until", "reason"]
-        widgets = {"valid_from": DATE, "valid_until": DATE, "reason": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "valid_from": DATE,
+            "valid_until": DATE,
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args, lead: User, **kwargs):
         super().__init__(*args, **kwargs)

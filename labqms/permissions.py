@@ -67,9 +67,7 @@ RULES: dict[str, Rule] = {
     "calendar.manage": Rule(LEADS),
     "audit.view": Rule(LEADS),
     # Work gated by authorisation (used by later apps; tested here as a matrix).
-    "intake.receive_order": Rule(
-        frozenset({Role.COUNTER_STAFF}), activity=Activity.RECEIVE_ORDERS
-    ),
+    "intake.receive_order": Rule(frozenset({Role.COUNTER_STAFF}), activity=Activity.RECEIVE_ORDERS),
     "records.perform_verification": Rule(
         TECHNICAL_STAFF, activity=Activity.PERFORM_VERIFICATION, qualification=True
     ),

@@ -15,7 +15,7 @@ a result rests on the Monday–Friday fallback, so the UI can mark it provisiona
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 
 import chinese_calendar
 
@@ -25,7 +25,7 @@ from labqms.models import CalendarYear, WorkdayOverride
 _MAX_STEPS = 366 * 20
 
 
-@lru_cache(maxsize=None)
+@cache
 def _official(day: dt.date) -> bool | None:
     """The official status of ``day``, or None where the library has no data."""
     try:
@@ -116,9 +116,9 @@ def calendar_covers(day: dt.date) -> bool:
 def span_covered(a: dt.date, b: dt.date) -> bool:
     """True when every date from ``a`` to ``b`` is covered (see :func:`calendar_covers`)."""
     lo, hi = min(a, b), max(a, b)
-    maintained = set(CalendarYear.objects.filter(year__range=(lo.year, hi.year)).values_list(
-        "year", flat=True
-    ))
+    maintained = set(
+        CalendarYear.objects.filter(year__range=(lo.year, hi.year)).values_list("year", flat=True)
+    )
     overrides = set(_overrides(lo, hi))
     day = lo
     while day <= hi:

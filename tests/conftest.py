@@ -22,7 +22,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
+def _fast_test_settings(settings):
+    # Hashing cost is not under test; PBKDF2 would make every factory user take ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render pages without running collectstatic.
     settings.STORAGES = {
         **settings.STORAGES,

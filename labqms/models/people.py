@@ -401,7 +401,9 @@ class SupervisionRecord(models.Model):
         UNSATISFACTORY = "unsatisfactory", _("Unsatisfactory")
 
     supervisor = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="supervisions_done",
+        User,
+        on_delete=models.PROTECT,
+        related_name="supervisions_done",
         verbose_name=_("supervisor"),
     )
     supervisee = models.ForeignKey(

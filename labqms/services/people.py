@@ -117,8 +117,14 @@ def grant_authorisation(
             {},
             audit.snapshot(
                 authorisation,
-                ["person", "activity", "scope_label", "valid_from", "valid_until",
-                 "competence_confirmed_on"],
+                [
+                    "person",
+                    "activity",
+                    "scope_label",
+                    "valid_from",
+                    "valid_until",
+                    "competence_confirmed_on",
+                ],
             ),
         ),
         as_deputy_of=decision.as_deputy_of,
@@ -168,8 +174,13 @@ def record_qualification(
     if Qualification.objects.filter(kind=kind, number=number.strip()).exists():
         raise ValidationError({"number": _("A certificate with this number is already recorded.")})
     qualification = Qualification(
-        person=person, kind=kind, number=number.strip(), valid_from=valid_from,
-        valid_until=valid_until, issued_by=issued_by, scope=scope,
+        person=person,
+        kind=kind,
+        number=number.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued_by=issued_by,
+        scope=scope,
     )
     qualification.full_clean()
     qualification.save()
@@ -177,9 +188,12 @@ def record_qualification(
         actor=actor,
         action="qualification.recorded",
         target=qualification,
-        changes=audit.diff({}, audit.snapshot(
-            qualification, ["person", "kind", "number", "valid_from", "valid_until", "scope"]
-        )),
+        changes=audit.diff(
+            {},
+            audit.snapshot(
+                qualification, ["person", "kind", "number", "valid_from", "valid_until", "scope"]
+            ),
+        ),
         as_deputy_of=decision.as_deputy_of,
     )
     return qualification
@@ -249,7 +263,9 @@ def start_delegation(
     """Name ``deputy`` to act as ``lead`` in ``role`` from–to (R-PER-6)."""
     decision = permissions.require(actor, "people.manage_delegations")
     if role not in DELEGABLE_ROLES:
-        raise ValidationError({"role": _("Only the technical lead and quality lead have deputies.")})
+        raise ValidationError(
+            {"role": _("Only the technical lead and quality lead have deputies.")}
+        )
     if not lead.has_role(role):
         raise ValidationError({"lead": _("%(name)s does not hold this role.") % {"name": lead}})
     _require_staff(deputy, "deputy")
@@ -260,24 +276,32 @@ def start_delegation(
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the delegation.")})
     overlapping = Delegation.objects.filter(
-        lead=lead, role=role, revoked_at=None,
-        valid_from__lte=valid_until, valid_until__gte=valid_from,
+        lead=lead,
+        role=role,
+        revoked_at=None,
+        valid_from__lte=valid_until,
+        valid_until__gte=valid_from,
     )
     if overlapping.exists():
         raise ValidationError(
             _("%(name)s already has a deputy for this role in that period.") % {"name": lead}
         )
     delegation = Delegation.objects.create(
-        lead=lead, deputy=deputy, role=role, valid_from=valid_from, valid_until=valid_until,
-        reason=reason.strip(), created_by=actor,
+        lead=lead,
+        deputy=deputy,
+        role=role,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        reason=reason.strip(),
+        created_by=actor,
     )
     audit.record(
         actor=actor,
         action="delegation.started",
         target=delegation,
-        changes=audit.diff({}, audit.snapshot(
-            delegation, ["lead", "deputy", "role", "valid_from", "valid_until"]
-        )),
+        changes=audit.diff(
+            {}, audit.snapshot(delegation, ["lead", "deputy", "role", "valid_from", "valid_until"])
+        ),
         reason=reason,
         as_deputy_of=decision.as_deputy_of,
     )

@@ -27,13 +27,16 @@ def _year_grid(year: int, overrides: dict) -> list[dict]:
                 if day.month != month:
                     cells.append(None)
                     continue
-                cells.append({
-                    "day": day,
-                    "working": workdays.is_working_day(day) if day not in overrides
-                    else overrides[day].is_working_day,
-                    "override": overrides.get(day),
-                    "weekend": day.weekday() >= 5,
-                })
+                cells.append(
+                    {
+                        "day": day,
+                        "working": workdays.is_working_day(day)
+                        if day not in overrides
+                        else overrides[day].is_working_day,
+                        "override": overrides.get(day),
+                        "weekend": day.weekday() >= 5,
+                    }
+                )
             weeks.append(cells)
         months.append({"month": month, "weeks": weeks})
     return months
@@ -48,8 +51,10 @@ def calendar_year(request):
     except ValueError:
         year = today.year
     year = min(max(year, 2004), 2100)
-    overrides = {o.date: o for o in WorkdayOverride.objects.filter(date__year=year)
-                 .select_related("updated_by")}
+    overrides = {
+        o.date: o
+        for o in WorkdayOverride.objects.filter(date__year=year).select_related("updated_by")
+    }
     confirmed = CalendarYear.objects.filter(year=year).select_related("confirmed_by").first()
     covered = workdays.calendar_covers(dt.date(year, 6, 30)) or confirmed is not None
     calc = forms.WorkdayCalculatorForm(request.GET if "start" in request.GET else None)
@@ -58,15 +63,25 @@ def calendar_year(request):
         start, days = calc.cleaned_data["start"], calc.cleaned_data["days"]
         due = workdays.add_working_days(start, days)
         result = {"due": due, "provisional": not workdays.span_covered(start, due)}
-    return render(request, "labqms/calendar_year.html", {
-        "year": year, "months": _year_grid(year, overrides), "overrides": overrides.values(),
-        "confirmed": confirmed, "covered": covered, "library_covers": workdays.calendar_covers(
-            dt.date(year, 1, 1)) and not overrides and confirmed is None,
-        "can_manage": permissions.can(request.user, "calendar.manage"),
-        "override_form": forms.WorkdayOverrideForm(initial={"day": dt.date(year, 1, 1)}),
-        "confirm_form": forms.ConfirmYearForm(initial={"year": year}),
-        "calc": calc, "result": result,
-    })
+    return render(
+        request,
+        "labqms/calendar_year.html",
+        {
+            "year": year,
+            "months": _year_grid(year, overrides),
+            "overrides": overrides.values(),
+            "confirmed": confirmed,
+            "covered": covered,
+            "library_covers": workdays.calendar_covers(dt.date(year, 1, 1))
+            and not overrides
+            and confirmed is None,
+            "can_manage": permissions.can(request.user, "calendar.manage"),
+            "override_form": forms.WorkdayOverrideForm(initial={"day": dt.date(year, 1, 1)}),
+            "confirm_form": forms.ConfirmYearForm(initial={"year": year}),
+            "calc": calc,
+            "result": result,
+        },
+    )
 
 
 def _back(year):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from labqms import audit, forms, permissions
-from labqms.models import AuditEvent, Authorisation, Delegation, User
+from labqms.models import AuditEvent, Authorisation, Delegation
 from labqms.selectors import people as selectors
 from labqms.services import people as services
 
@@ -31,26 +31,36 @@ def person_list(request):
         if data["q"]:
             q = data["q"]
             people = people.filter(
-                Q(username__icontains=q) | Q(full_name__icontains=q)
-                | Q(profile__department__icontains=q) | Q(profile__job_title__icontains=q)
+                Q(username__icontains=q)
+                | Q(full_name__icontains=q)
+                | Q(profile__department__icontains=q)
+                | Q(profile__job_title__icontains=q)
                 | Q(profile__employee_no__icontains=q)
             )
         if data["role"]:
             people = people.filter(groups__name=data["role"])
         if data["activity"]:
             people = people.filter(
-                Exists(Authorisation.objects.valid_on(today).filter(
-                    person=OuterRef("pk"), activity=data["activity"]
-                ))
+                Exists(
+                    Authorisation.objects.valid_on(today).filter(
+                        person=OuterRef("pk"), activity=data["activity"]
+                    )
+                )
             )
         if data["attention"]:
             people = people.filter(pk__in=selectors.people_needing_attention(today))
     attention = set(selectors.people_needing_attention(today).values_list("pk", flat=True))
     page = Paginator(people.prefetch_related("groups"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "labqms/person_list.html", {
-        "form": form, "page": page, "attention": attention,
-        "querystring": _querystring_without_page(request),
-    })
+    return render(
+        request,
+        "labqms/person_list.html",
+        {
+            "form": form,
+            "page": page,
+            "attention": attention,
+            "querystring": _querystring_without_page(request),
+        },
+    )
 
 
 def _querystring_without_page(request) -> str:
@@ -69,11 +79,13 @@ def person_detail(request, pk):
     person = _person_or_404(request, pk)
     today = timezone.localdate()
     context = selectors.person_overview(person, today)
-    context.update({
-        "today": today,
-        "roles": permissions.effective_roles(person, today),
-        "events": audit.events_for(person)[:20],
-    })
+    context.update(
+        {
+            "today": today,
+            "roles": permissions.effective_roles(person, today),
+            "events": audit.events_for(person)[:20],
+        }
+    )
     return render(request, "labqms/person_detail.html", context)
 
 
@@ -98,19 +110,31 @@ def person_roles(request, pk):
     person = _person_or_404(request, pk)
     permissions.require_or_404(request.user, "people.manage_roles")
     form = forms.RolesForm(request.POST or None, initial={"roles": sorted(person.role_names)})
-    return _form_page(request, person, form, _("Roles"), lambda data: services.set_roles(
-        actor=request.user, person=person, roles=data["roles"], reason=data["reason"]
-    ))
+    return _form_page(
+        request,
+        person,
+        form,
+        _("Roles"),
+        lambda data: services.set_roles(
+            actor=request.user, person=person, roles=data["roles"], reason=data["reason"]
+        ),
+    )
 
 
 @login_required
 def authorisation_grant(request, pk):
     person = _person_or_404(request, pk)
     permissions.require_or_404(request.user, "people.manage_authorisations")
-    form = forms.AuthorisationForm(request.POST or None,
-                                   initial={"valid_from": timezone.localdate()})
-    return _form_page(request, person, form, _("Grant authorisation"),
-                      lambda data: services.grant_authorisation(actor=request.user, person=person, **data))
+    form = forms.AuthorisationForm(
+        request.POST or None, initial={"valid_from": timezone.localdate()}
+    )
+    return _form_page(
+        request,
+        person,
+        form,
+        _("Grant authorisation"),
+        lambda data: services.grant_authorisation(actor=request.user, person=person, **data),
+    )
 
 
 @login_required
@@ -137,8 +161,13 @@ def qualification_add(request, pk):
     person = _person_or_404(request, pk)
     permissions.require_or_404(request.user, "people.manage_records")
     form = forms.QualificationForm(request.POST or None)
-    return _form_page(request, person, form, _("Add qualification certificate"),
-                      lambda data: services.record_qualification(actor=request.user, person=person, **data))
+    return _form_page(
+        request,
+        person,
+        form,
+        _("Add qualification certificate"),
+        lambda data: services.record_qualification(actor=request.user, person=person, **data),
+    )
 
 
 @login_required
@@ -146,20 +175,31 @@ def training_add(request, pk):
     person = _person_or_404(request, pk)
     permissions.require_or_404(request.user, "people.manage_records")
     form = forms.TrainingForm(request.POST or None)
-    return _form_page(request, person, form, _("Add training record"),
-                      lambda data: services.record_training(actor=request.user, person=person, **data))
+    return _form_page(
+        request,
+        person,
+        form,
+        _("Add training record"),
+        lambda data: services.record_training(actor=request.user, person=person, **data),
+    )
 
 
 @login_required
 def supervision_add(request, pk):
     person = _person_or_404(request, pk)
-    if not (permissions.can(request.user, "people.manage_records")
-            or permissions.can(request.user, "records.check")):
+    if not (
+        permissions.can(request.user, "people.manage_records")
+        or permissions.can(request.user, "records.check")
+    ):
         permissions.require_or_404(request.user, "people.manage_records")
     form = forms.SupervisionForm(request.POST or None)
-    return _form_page(request, person, form, _("Record supervision"),
-                      lambda data: services.record_supervision(
-                          actor=request.user, supervisee=person, **data))
+    return _form_page(
+        request,
+        person,
+        form,
+        _("Record supervision"),
+        lambda data: services.record_supervision(actor=request.user, supervisee=person, **data),
+    )
 
 
 @login_required
@@ -167,8 +207,13 @@ def delegation_add(request, pk):
     lead = _person_or_404(request, pk)
     permissions.require_or_404(request.user, "people.manage_delegations")
     form = forms.DelegationForm(request.POST or None, lead=lead)
-    return _form_page(request, lead, form, _("Name a deputy"),
-                      lambda data: services.start_delegation(actor=request.user, lead=lead, **data))
+    return _form_page(
+        request,
+        lead,
+        form,
+        _("Name a deputy"),
+        lambda data: services.start_delegation(actor=request.user, lead=lead, **data),
+    )
 
 
 @login_required
@@ -199,7 +244,9 @@ def audit_list(request):
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
-            events = events.filter(Q(target_repr__icontains=data["q"]) | Q(action__icontains=data["q"]))
+            events = events.filter(
+                Q(target_repr__icontains=data["q"]) | Q(action__icontains=data["q"])
+            )
         if data["actor"]:
             events = events.filter(actor=data["actor"])
         if data["date_from"]:
@@ -207,9 +254,15 @@ def audit_list(request):
         if data["date_to"]:
             events = events.filter(at__date__lte=data["date_to"])
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "labqms/audit_list.html", {
-        "form": form, "page": page, "querystring": _querystring_without_page(request),
-    })
+    return render(
+        request,
+        "labqms/audit_list.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": _querystring_without_page(request),
+        },
+    )
 
 
 urlpatterns = [

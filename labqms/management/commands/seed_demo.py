@@ -31,29 +31,69 @@ A = Activity
 
 # username, full name, roles, profile, activities
 USERS = [
-    ("head", "王建国", [Role.LAB_HEAD],
-     {"job_title": "主任", "department": "中心办公室", "education": Education.MASTER},
-     [A.HANDLE_COMPLAINTS]),
-    ("techlead", "李明", [Role.TECHNICAL_LEAD],
-     {"job_title": "技术负责人", "department": "技术部", "education": Education.MASTER},
-     [A.SIGN_CERTIFICATES, A.GIVE_OPINIONS, A.CHECK_RECORDS, A.PERFORM_VERIFICATION,
-      A.PERFORM_CALIBRATION, A.OPERATE_EQUIPMENT]),
-    ("qualitylead", "张华", [Role.QUALITY_LEAD],
-     {"job_title": "质量负责人", "department": "质量管理部", "education": Education.BACHELOR},
-     [A.HANDLE_COMPLAINTS, A.AUDIT]),
-    ("counter", "陈静", [Role.COUNTER_STAFF],
-     {"job_title": "收发员", "department": "业务受理室", "education": Education.VOCATIONAL},
-     [A.RECEIVE_ORDERS]),
-    ("tech1", "赵磊", [Role.TECHNICIAN],
-     {"job_title": "检定员", "department": "医学计量室", "education": Education.BACHELOR},
-     [A.PERFORM_VERIFICATION, A.PERFORM_CALIBRATION, A.CHECK_RECORDS, A.OPERATE_EQUIPMENT]),
-    ("tech2", "孙丽", [Role.TECHNICIAN],
-     {"job_title": "检定员", "department": "医学计量室", "education": Education.BACHELOR},
-     [A.PERFORM_VERIFICATION, A.PERFORM_CALIBRATION, A.PERFORM_TESTING, A.CHECK_RECORDS,
-      A.OPERATE_EQUIPMENT, A.AUDIT]),
-    ("techdeputy", "周强", [Role.TECHNICIAN],
-     {"job_title": "技术负责人代理人", "department": "技术部", "education": Education.MASTER},
-     [A.PERFORM_VERIFICATION, A.PERFORM_CALIBRATION, A.CHECK_RECORDS, A.OPERATE_EQUIPMENT]),
+    (
+        "head",
+        "王建国",
+        [Role.LAB_HEAD],
+        {"job_title": "主任", "department": "中心办公室", "education": Education.MASTER},
+        [A.HANDLE_COMPLAINTS],
+    ),
+    (
+        "techlead",
+        "李明",
+        [Role.TECHNICAL_LEAD],
+        {"job_title": "技术负责人", "department": "技术部", "education": Education.MASTER},
+        [
+            A.SIGN_CERTIFICATES,
+            A.GIVE_OPINIONS,
+            A.CHECK_RECORDS,
+            A.PERFORM_VERIFICATION,
+            A.PERFORM_CALIBRATION,
+            A.OPERATE_EQUIPMENT,
+        ],
+    ),
+    (
+        "qualitylead",
+        "张华",
+        [Role.QUALITY_LEAD],
+        {"job_title": "质量负责人", "department": "质量管理部", "education": Education.BACHELOR},
+        [A.HANDLE_COMPLAINTS, A.AUDIT],
+    ),
+    (
+        "counter",
+        "陈静",
+        [Role.COUNTER_STAFF],
+        {"job_title": "收发员", "department": "业务受理室", "education": Education.VOCATIONAL},
+        [A.RECEIVE_ORDERS],
+    ),
+    (
+        "tech1",
+        "赵磊",
+        [Role.TECHNICIAN],
+        {"job_title": "检定员", "department": "医学计量室", "education": Education.BACHELOR},
+        [A.PERFORM_VERIFICATION, A.PERFORM_CALIBRATION, A.CHECK_RECORDS, A.OPERATE_EQUIPMENT],
+    ),
+    (
+        "tech2",
+        "孙丽",
+        [Role.TECHNICIAN],
+        {"job_title": "检定员", "department": "医学计量室", "education": Education.BACHELOR},
+        [
+            A.PERFORM_VERIFICATION,
+            A.PERFORM_CALIBRATION,
+            A.PERFORM_TESTING,
+            A.CHECK_RECORDS,
+            A.OPERATE_EQUIPMENT,
+            A.AUDIT,
+        ],
+    ),
+    (
+        "techdeputy",
+        "周强",
+        [Role.TECHNICIAN],
+        {"job_title": "技术负责人代理人", "department": "技术部", "education": Education.MASTER},
+        [A.PERFORM_VERIFICATION, A.PERFORM_CALIBRATION, A.CHECK_RECORDS, A.OPERATE_EQUIPMENT],
+    ),
     ("hospital1", "市第一人民医院设备科", [Role.CUSTOMER], None, []),
 ]
 QUALIFIED = {"techlead", "tech1", "tech2", "techdeputy"}
@@ -65,8 +105,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("seed_demo creates accounts with a published password; "
-                               "it runs only with DJANGO_DEBUG=1.")
+            raise CommandError(
+                "seed_demo creates accounts with a published password; "
+                "it runs only with DJANGO_DEBUG=1."
+            )
         with audit.source("command:seed_demo"), transaction.atomic():
             for role in Role:
                 Group.objects.get_or_create(name=role.value)
@@ -84,8 +126,10 @@ class Command(BaseCommand):
         for username, name, roles, _profile, _acts in USERS:
             labels = ", ".join(str(Role(r).label) for r in roles)
             self.stdout.write(f"  {username:<12} {name}  [{labels}]")
-        self.stdout.write("  techdeputy acts as deputy of techlead (technical lead) while the "
-                          "demo delegation runs.")
+        self.stdout.write(
+            "  techdeputy acts as deputy of techlead (technical lead) while the "
+            "demo delegation runs."
+        )
 
     def _user(self, username, full_name, roles, profile):
         user, created = User.objects.get_or_create(
@@ -100,12 +144,20 @@ class Command(BaseCommand):
                 user.is_staff = True
                 user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
-            audit.record(actor=None, action="person.created", target=user,
-                         changes={"roles": [None, sorted(r.value for r in roles)]})
+            audit.record(
+                actor=None,
+                action="person.created",
+                target=user,
+                changes={"roles": [None, sorted(r.value for r in roles)]},
+            )
         if profile is not None:
             StaffProfile.objects.get_or_create(
-                user=user, defaults={**profile, "employee_no": f"E{user.pk:04d}",
-                                     "hired_on": dt.date(2018, 3, 1)}
+                user=user,
+                defaults={
+                    **profile,
+                    "employee_no": f"E{user.pk:04d}",
+                    "hired_on": dt.date(2018, 3, 1),
+                },
             )
         return user
 
@@ -113,8 +165,12 @@ class Command(BaseCommand):
         if Authorisation.objects.filter(person=person, activity=activity).exists():
             return
         services.grant_authorisation(
-            actor=grantor, person=person, activity=activity, valid_from=CONFIRMED_ON,
-            valid_until=dt.date(2028, 12, 31), competence_confirmed_on=CONFIRMED_ON,
+            actor=grantor,
+            person=person,
+            activity=activity,
+            valid_from=CONFIRMED_ON,
+            valid_until=dt.date(2028, 12, 31),
+            competence_confirmed_on=CONFIRMED_ON,
             note="演示数据",
         )
 
@@ -123,9 +179,14 @@ class Command(BaseCommand):
         if Qualification.objects.filter(number=number).exists():
             return
         services.record_qualification(
-            actor=actor, person=person, kind=QualificationKind.VERIFIER_CERTIFICATE,
-            number=number, valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2029, 12, 31),
-            issued_by="省市场监督管理局", scope="血压计、心电图机、输液泵、医用超声源、医用诊断X射线辐射源",
+            actor=actor,
+            person=person,
+            kind=QualificationKind.VERIFIER_CERTIFICATE,
+            number=number,
+            valid_from=dt.date(2024, 1, 1),
+            valid_until=dt.date(2029, 12, 31),
+            issued_by="省市场监督管理局",
+            scope="血压计、心电图机、输液泵、医用超声源、医用诊断X射线辐射源",
         )
 
     def _expired_example(self, actor, person):
@@ -133,9 +194,14 @@ class Command(BaseCommand):
         if Qualification.objects.filter(number=number).exists():
             return
         services.record_qualification(
-            actor=actor, person=person, kind=QualificationKind.VERIFIER_CERTIFICATE,
-            number=number, valid_from=dt.date(2019, 1, 1), valid_until=dt.date(2023, 12, 31),
-            issued_by="省市场监督管理局", scope="血压计",
+            actor=actor,
+            person=person,
+            kind=QualificationKind.VERIFIER_CERTIFICATE,
+            number=number,
+            valid_from=dt.date(2019, 1, 1),
+            valid_until=dt.date(2023, 12, 31),
+            issued_by="省市场监督管理局",
+            scope="血压计",
         )
 
     def _delegation(self, head, lead, deputy):
@@ -143,7 +209,11 @@ class Command(BaseCommand):
             return
         today = timezone.localdate()
         services.start_delegation(
-            actor=head, lead=lead, deputy=deputy, role=Role.TECHNICAL_LEAD,
-            valid_from=today, valid_until=today + dt.timedelta(days=30),
+            actor=head,
+            lead=lead,
+            deputy=deputy,
+            role=Role.TECHNICAL_LEAD,
+            valid_from=today,
+            valid_until=today + dt.timedelta(days=30),
             reason="技术负责人外出培训期间由代理人履行职责（演示数据）",
         )
