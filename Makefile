@@ -25,10 +25,12 @@ system-packages:
 test-system-packages:
 	@PACKAGES="$(TEST_PACKAGES)" ./scripts/apt-ensure
 
-$(BIN)/.installed: requirements.lock
+# requirements.lock: what production runs (the Docker image installs only this);
+# requirements-dev.lock: the same pins plus the test and lint tools.
+$(BIN)/.installed: requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -58,10 +60,13 @@ test: install test-system-packages
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
-# Regenerate requirements.lock after changing pyproject.toml.
+# Regenerate the lock files after changing pyproject.toml (keeps shared pins equal).
 lock: $(BIN)/.installed
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
+	cp requirements.lock requirements-dev.lock
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
-		--no-emit-find-links -o requirements.lock pyproject.toml
+		--no-emit-find-links -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache
