@@ -66,6 +66,7 @@ RULES: dict[str, Rule] = {
     "calendar.view": Rule(STAFF_ROLES),
     "calendar.manage": Rule(LEADS),
     "audit.view": Rule(LEADS),
+    "admin.access": Rule(frozenset({Role.LAB_HEAD})),
     # Work gated by authorisation (used by later apps; tested here as a matrix).
     "intake.receive_order": Rule(frozenset({Role.COUNTER_STAFF}), activity=Activity.RECEIVE_ORDERS),
     "records.perform_verification": Rule(

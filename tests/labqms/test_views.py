@@ -202,3 +202,14 @@ def test_calendar_calculator_marks_unknown_years_provisional(client, technician)
 
 def test_healthz(client, db):
     assert client.get("/healthz").content == b"ok"
+
+
+@pytest.mark.parametrize(
+    ("roles", "superuser", "status"),
+    [([Role.LAB_HEAD], False, 200), ([Role.TECHNICAL_LEAD], False, 302), ([], True, 302)],
+)
+def test_admin_site_asks_labqms_permissions(client, db, roles, superuser, status):
+    """Only the lab head maintains master data in the admin; a bare IT superuser does not."""
+    user = UserFactory(roles=roles, is_staff=True, is_superuser=superuser)
+    client.force_login(user)
+    assert client.get("/admin/").status_code == status
