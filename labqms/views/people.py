@@ -16,6 +16,7 @@ from labqms import audit, forms, permissions
 from labqms.models import AuditEvent, Authorisation, Delegation
 from labqms.selectors import people as selectors
 from labqms.services import people as services
+from labqms.views import printouts
 
 PAGE_SIZE = 25
 
@@ -269,6 +270,7 @@ urlpatterns = [
     path("", person_list, name="person_list"),
     path("<int:pk>/", person_detail, name="person_detail"),
     path("<int:pk>/roles/", person_roles, name="person_roles"),
+    path("<int:pk>/record.pdf", printouts.person_record_pdf, name="person_record_pdf"),
     path("<int:pk>/authorisations/new/", authorisation_grant, name="authorisation_grant"),
     path("authorisations/<int:pk>/revoke/", authorisation_revoke, name="authorisation_revoke"),
     path("<int:pk>/qualifications/new/", qualification_add, name="qualification_add"),

@@ -60,6 +60,7 @@ GET_PAGES = [
     ("people:person_list", None, STAFF),
     ("people:person_detail", "subject", STAFF),
     ("people:person_roles", "subject", {Role.LAB_HEAD}),
+    ("people:person_record_pdf", "subject", STAFF),
     ("people:authorisation_grant", "subject", {Role.TECHNICAL_LEAD, Role.LAB_HEAD}),
     ("people:qualification_add", "subject", LEADS),
     ("people:training_add", "subject", LEADS),
