@@ -13,6 +13,7 @@ from labqms.models import (
     Delegation,
     NumberSequence,
     Qualification,
+    RoleDescription,
     StaffProfile,
     SupervisionRecord,
     TrainingPlan,
@@ -50,7 +51,7 @@ class LabUserAdmin(UserAdmin):
         return [*super().get_readonly_fields(request, obj), "groups", "user_permissions"]
 
 
-@admin.register(TrainingPlan, TrainingRecord)
+@admin.register(TrainingPlan, TrainingRecord, RoleDescription)
 class HistoryAdmin(SimpleHistoryAdmin):
     pass
 

@@ -428,3 +428,26 @@ class SupervisionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supervisee} · {self.subject} · {self.supervised_on}"
+
+
+class RoleDescription(models.Model):
+    """What a role is for: duties, knowledge, qualifications and training needs (R-PER-1).
+
+    Maintained by the lab head (admin, with field history); shown on the roles page and
+    beside each person's roles.
+    """
+
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices, unique=True)
+    duties = models.TextField(_("duties"))
+    knowledge = models.TextField(_("required knowledge"), blank=True)
+    qualifications = models.TextField(_("required qualifications"), blank=True)
+    training_needs = models.TextField(_("training needs"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("role description")
+        verbose_name_plural = _("role descriptions")
+        ordering = ["role"]
+
+    def __str__(self) -> str:
+        return str(self.get_role_display())

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from labqms import audit, forms, permissions
-from labqms.models import AuditEvent, Authorisation, Delegation
+from labqms.models import AuditEvent, Authorisation, Delegation, Role, RoleDescription
 from labqms.selectors import people as selectors
 from labqms.services import people as services
 from labqms.views import printouts
@@ -237,6 +237,15 @@ def delegation_end(request, pk):
 
 
 @login_required
+def role_list(request):
+    """Every role with its duties, knowledge, qualifications and training needs (R-PER-1)."""
+    permissions.require_or_404(request.user, "people.view")
+    descriptions = {d.role: d for d in RoleDescription.objects.all()}
+    roles = [{"role": role, "description": descriptions.get(role.value)} for role in Role]
+    return render(request, "labqms/role_list.html", {"roles": roles})
+
+
+@login_required
 def audit_list(request):
     """The audit trail, searchable by object, action, actor and date."""
     permissions.require_or_404(request.user, "audit.view")
@@ -278,5 +287,6 @@ urlpatterns = [
     path("<int:pk>/supervisions/new/", supervision_add, name="supervision_add"),
     path("<int:pk>/delegations/new/", delegation_add, name="delegation_add"),
     path("delegations/<int:pk>/end/", delegation_end, name="delegation_end"),
+    path("roles/", role_list, name="role_list"),
     path("audit/", audit_list, name="audit_list"),
 ]

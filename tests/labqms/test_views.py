@@ -66,6 +66,7 @@ GET_PAGES = [
     ("people:training_add", "subject", LEADS),
     ("people:supervision_add", "subject", LEADS),
     ("people:delegation_add", "subject", {Role.LAB_HEAD}),
+    ("people:role_list", None, STAFF),
     ("people:audit_list", None, LEADS),
     ("calendar:calendar_year", None, STAFF),
 ]
@@ -214,3 +215,17 @@ def test_admin_site_asks_labqms_permissions(client, db, roles, superuser, status
     user = UserFactory(roles=roles, is_staff=True, is_superuser=superuser)
     client.force_login(user)
     assert client.get("/admin/").status_code == status
+
+
+def test_roles_page_shows_each_roles_duties(client, technician):
+    """R-PER-1: roles have defined duties, knowledge, qualifications and training needs."""
+    from labqms.models import RoleDescription
+
+    RoleDescription.objects.create(
+        role=Role.TECHNICAL_LEAD, duties="批准签发证书", training_needs="评审准则"
+    )
+    client.force_login(technician)
+    response = client.get(reverse("people:role_list"))
+    html = response.content.decode()
+    assert "批准签发证书" in html and "评审准则" in html
+    assert html.count('data-testid="role-card"') == len(Role)

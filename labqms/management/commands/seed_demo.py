@@ -21,6 +21,7 @@ from labqms.models import (
     Qualification,
     QualificationKind,
     Role,
+    RoleDescription,
     StaffProfile,
     User,
 )
@@ -97,6 +98,45 @@ USERS = [
     ("hospital1", "市第一人民医院设备科", [Role.CUSTOMER], None, []),
 ]
 QUALIFIED = {"techlead", "tech1", "tech2", "techdeputy"}
+
+# Role descriptions (R-PER-1), after the lab's division of duties (shared/seeds/000_*).
+ROLE_DESCRIPTIONS = {
+    Role.COUNTER_STAFF: {
+        "duties": "受理委托（窗口、电话、网上预约），合同评审，样品接收检查、标识与流转，"
+        "通知客户取件，核对费用结算后发放器具与证书。",
+        "knowledge": "服务时限、收费标准、授权范围与强制检定目录；样品管理程序。",
+        "training_needs": "业务受理与客户服务规范；保密要求。",
+    },
+    Role.TECHNICIAN: {
+        "duties": "按现行有效的检定规程/校准规范实施检定、校准，如实记录原始记录；"
+        "核验他人的原始记录；正确使用和维护设备。",
+        "knowledge": "所从事项目的规程规范、测量不确定度评定、数据修约规则（GB/T 8170）。",
+        "qualifications": "持有效检定员证，持证上岗；经授权方可从事相应项目。",
+        "training_needs": "新规程宣贯、设备操作、能力验证与比对。",
+    },
+    Role.TECHNICAL_LEAD: {
+        "duties": "全面负责技术运作：重大技术问题决策，检测方法的确认与开发，设备操作指导书"
+        "及技术文件的审批，技术人员能力确认与授权，批准签发证书；保证技术资源。",
+        "knowledge": "计量法规、检定规程与校准规范、测量不确定度、量值溯源。",
+        "qualifications": "相关专业中级及以上技术职称，熟悉本机构全部检定校准项目。",
+        "training_needs": "ISO/IEC 17025 与评审准则、新技术新方法。",
+    },
+    Role.QUALITY_LEAD: {
+        "duties": "体系运行维护、文件控制、不符合/纠正/预防措施的组织实施、内部审核与内部监督；"
+        "对外负责外审接待、客户满意度调查、客户投诉处理、分包方评价。",
+        "knowledge": "管理体系标准与评审准则，内审方法，投诉处理程序。",
+        "qualifications": "经培训的内审员。",
+        "training_needs": "内审员培训、管理评审与持续改进方法。",
+    },
+    Role.LAB_HEAD: {
+        "duties": "对机构的服务与管理全面负责：批准重大投诉处理决定，主持管理评审，"
+        "任命技术负责人、质量负责人及其代理人，提供资源。",
+        "knowledge": "计量法律法规、机构的管理体系。",
+    },
+    Role.CUSTOMER: {
+        "duties": "提交委托与预约，确认委托单，查询进度，下载本单位证书，提出投诉。",
+    },
+}
 CONFIRMED_ON = dt.date(2024, 1, 2)
 
 
@@ -122,6 +162,8 @@ class Command(BaseCommand):
                     self._qualify(head, users[username])
             self._expired_example(head, users["tech2"])
             self._delegation(head, techlead, users["techdeputy"])
+            for role, text in ROLE_DESCRIPTIONS.items():
+                RoleDescription.objects.get_or_create(role=role, defaults=text)
         self.stdout.write(self.style.SUCCESS("Demo users (password: %s):" % PASSWORD))
         for username, name, roles, _profile, _acts in USERS:
             labels = ", ".join(str(Role(r).label) for r in roles)
