@@ -8,8 +8,10 @@ from tests.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL. On SQLite they are skipped with a reason;
-    in CI (LABQMS_REQUIRE_POSTGRES=1) a non-PostgreSQL run is an error instead."""
+    """Browser tests run last (see tests/e2e/conftest.py).  Tests marked `postgres` need
+    PostgreSQL: on SQLite they are skipped with a reason; in CI
+    (LABQMS_REQUIRE_POSTGRES=1) a non-PostgreSQL run is an error instead."""
+    items.sort(key=lambda item: "e2e" in item.keywords)
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
         return

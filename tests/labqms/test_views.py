@@ -229,3 +229,18 @@ def test_roles_page_shows_each_roles_duties(client, technician):
     html = response.content.decode()
     assert "批准签发证书" in html and "评审准则" in html
     assert html.count('data-testid="role-card"') == len(Role)
+
+
+def test_ui_is_chinese_whatever_the_browser_asks_until_switched(client, db):
+    """zh-hans is the default even for an English browser; the switch sets English."""
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in response.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_customer_home_shows_no_staff_sections(client, customer):
+    client.force_login(customer)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="authorisations"' not in html
