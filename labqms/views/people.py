@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from labqms import audit, forms, permissions
-from labqms.models import AuditEvent, Authorisation, Delegation, Role, RoleDescription
+from labqms.models import (
+    AuditEvent,
+    Authorisation,
+    Delegation,
+    Role,
+    RoleDescription,
+    TrainingPlan,
+    TrainingRecord,
+)
 from labqms.selectors import people as selectors
 from labqms.services import people as services
 from labqms.views import printouts
@@ -246,6 +254,30 @@ def role_list(request):
 
 
 @login_required
+def training_plan(request):
+    """The year's training plan with who attended each item, and unplanned trainings (R-PER-2)."""
+    permissions.require_or_404(request.user, "people.view")
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", today.year))
+    except ValueError:
+        year = today.year
+    items = (
+        TrainingPlan.objects.filter(year=year)
+        .select_related("responsible")
+        .prefetch_related("records__person")
+    )
+    unplanned = TrainingRecord.objects.filter(plan=None, started_on__year=year).select_related(
+        "person"
+    )
+    return render(
+        request,
+        "labqms/training_plan.html",
+        {"year": year, "items": items, "unplanned": unplanned},
+    )
+
+
+@login_required
 def audit_list(request):
     """The audit trail, searchable by object, action, actor and date."""
     permissions.require_or_404(request.user, "audit.view")
@@ -288,5 +320,6 @@ urlpatterns = [
     path("<int:pk>/delegations/new/", delegation_add, name="delegation_add"),
     path("delegations/<int:pk>/end/", delegation_end, name="delegation_end"),
     path("roles/", role_list, name="role_list"),
+    path("training/", training_plan, name="training_plan"),
     path("audit/", audit_list, name="audit_list"),
 ]

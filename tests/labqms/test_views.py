@@ -67,6 +67,7 @@ GET_PAGES = [
     ("people:supervision_add", "subject", LEADS),
     ("people:delegation_add", "subject", {Role.LAB_HEAD}),
     ("people:role_list", None, STAFF),
+    ("people:training_plan", None, STAFF),
     ("people:audit_list", None, LEADS),
     ("calendar:calendar_year", None, STAFF),
 ]
@@ -244,3 +245,22 @@ def test_customer_home_shows_no_staff_sections(client, customer):
     client.force_login(customer)
     html = client.get(reverse("home")).content.decode()
     assert 'id="authorisations"' not in html
+
+
+def test_training_plan_shows_items_with_attendance(client, technician, qualitylead):
+    """R-PER-2: the year's training plan and the records against it."""
+    from labqms.models import TrainingPlan, TrainingRecord
+
+    item = TrainingPlan.objects.create(year=2026, title="JJG 692 宣贯", audience="检定员")
+    TrainingPlan.objects.create(year=2025, title="旧计划")
+    TrainingRecord.objects.create(
+        person=technician,
+        plan=item,
+        title=item.title,
+        started_on=dt.date(2026, 3, 1),
+        result=TrainingRecord.Result.PASSED,
+    )
+    client.force_login(qualitylead)
+    html = client.get(reverse("people:training_plan"), {"year": 2026}).content.decode()
+    assert "JJG 692 宣贯" in html and "旧计划" not in html
+    assert str(technician) in html

@@ -23,6 +23,8 @@ from labqms.models import (
     Role,
     RoleDescription,
     StaffProfile,
+    TrainingPlan,
+    TrainingRecord,
     User,
 )
 from labqms.services import people as services
@@ -162,6 +164,7 @@ class Command(BaseCommand):
                     self._qualify(head, users[username])
             self._expired_example(head, users["tech2"])
             self._delegation(head, techlead, users["techdeputy"])
+            self._training(users["qualitylead"], [users["tech1"], users["tech2"]])
             for role, text in ROLE_DESCRIPTIONS.items():
                 RoleDescription.objects.get_or_create(role=role, defaults=text)
         self.stdout.write(self.style.SUCCESS("Demo users (password: %s):" % PASSWORD))
@@ -245,6 +248,39 @@ class Command(BaseCommand):
             issued_by="省市场监督管理局",
             scope="血压计",
         )
+
+    def _training(self, qualitylead, attendees):
+        item, _created = TrainingPlan.objects.get_or_create(
+            year=2026,
+            title="JJG 692-2010《无创自动测量血压计》宣贯",
+            defaults={
+                "audience": "医学计量室检定员",
+                "planned_on": dt.date(2026, 3, 12),
+                "responsible": qualitylead,
+            },
+        )
+        TrainingPlan.objects.get_or_create(
+            year=2026,
+            title="内审员培训（ISO/IEC 17025）",
+            defaults={
+                "audience": "质量管理部及各室骨干",
+                "planned_on": dt.date(2026, 12, 8),
+                "responsible": qualitylead,
+            },
+        )
+        for person in attendees:
+            if not TrainingRecord.objects.filter(person=person, plan=item).exists():
+                services.record_training(
+                    actor=qualitylead,
+                    person=person,
+                    plan=item,
+                    title=item.title,
+                    provider="本中心",
+                    started_on=dt.date(2026, 3, 12),
+                    ended_on=dt.date(2026, 3, 12),
+                    hours=4,
+                    result=TrainingRecord.Result.PASSED,
+                )
 
     def _delegation(self, head, lead, deputy):
         if Delegation.objects.filter(lead=lead, deputy=deputy).exists():
