@@ -17,8 +17,25 @@ from collections.abc import Iterable, Iterator
 from celery.signals import task_postrun, task_prerun
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from labqms.models import AuditEvent
+
+# Words for the action codes services write; later apps add theirs here.
+ACTION_LABELS = {
+    "person.created": _("Person created"),
+    "person.roles_changed": _("Roles changed"),
+    "authorisation.granted": _("Authorisation granted"),
+    "authorisation.revoked": _("Authorisation revoked"),
+    "qualification.recorded": _("Qualification certificate recorded"),
+    "training.recorded": _("Training recorded"),
+    "supervision.recorded": _("Supervision recorded"),
+    "delegation.started": _("Deputy named"),
+    "delegation.ended": _("Delegation ended early"),
+    "calendar.override_set": _("Working-day override set"),
+    "calendar.override_removed": _("Working-day override removed"),
+    "calendar.year_confirmed": _("Calendar year confirmed"),
+}
 
 _source: contextvars.ContextVar[str] = contextvars.ContextVar("audit_source", default="system")
 

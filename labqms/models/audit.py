@@ -57,3 +57,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        """The action in words (in the UI language); the code where none is registered."""
+        from labqms.audit import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(self.action, self.action))
