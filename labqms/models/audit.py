@@ -64,3 +64,22 @@ class AuditEvent(models.Model):
         from labqms.audit import ACTION_LABELS
 
         return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def changes_display(self) -> list[tuple[str, object, object]]:
+        """``(field label, old, new)`` with the target model's field names and choice
+        labels in the UI language; the stored codes stay as written."""
+        model = self.target_type.model_class() if self.target_type_id else None
+        rows = []
+        for name, (old, new) in self.changes.items():
+            label, choices = name, {}
+            if model is not None:
+                try:
+                    field = model._meta.get_field(name)
+                except Exception:  # noqa: BLE001 - a derived value such as scope_label
+                    field = None
+                if field is not None:
+                    label = str(field.verbose_name)
+                    choices = {str(k): v for k, v in (field.flatchoices or [])}
+            rows.append((label, choices.get(str(old), old), choices.get(str(new), new)))
+        return rows

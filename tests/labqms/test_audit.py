@@ -92,3 +92,22 @@ def test_every_action_a_service_writes_has_words():
         codes |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert codes, "no action codes found: the scan is broken"
     assert codes <= set(audit.ACTION_LABELS), codes - set(audit.ACTION_LABELS)
+
+
+def test_changes_are_shown_with_field_names_and_choice_labels(head, technician):
+    """Stored as codes; shown in words in the UI language."""
+    from django.utils import translation
+
+    from tests.factories import AuthorisationFactory
+
+    authorisation = AuthorisationFactory(person=technician)
+    event = audit.record(
+        actor=head, action="authorisation.granted", target=authorisation,
+        changes={"activity": [None, "perform_verification"], "scope_label": [None, "全部"]},
+    )
+    assert event.changes["activity"] == [None, "perform_verification"]
+    with translation.override("en"):
+        assert event.changes_display == [
+            ("activity", None, "Perform verification"),
+            ("scope_label", None, "全部"),
+        ]

@@ -72,3 +72,9 @@ def test_refused_unless_debug(db, settings):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_texts_stored_by_the_command_are_in_the_labs_language(seeded):
+    """Audit snapshots written by seed_demo read in Chinese, whatever the shell's locale."""
+    event = AuditEvent.objects.get(action="delegation.started")
+    assert "技术负责人" in event.target_repr

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from labqms import audit
 from labqms.models import (
@@ -151,7 +151,12 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password; "
                 "it runs only with DJANGO_DEBUG=1."
             )
-        with audit.source("command:seed_demo"), transaction.atomic():
+        # Texts stored with the data (audit snapshots) are written in the lab's language.
+        with (
+            translation.override(settings.LANGUAGE_CODE),
+            audit.source("command:seed_demo"),
+            transaction.atomic(),
+        ):
             for role in Role:
                 Group.objects.get_or_create(name=role.value)
             users = {row[0]: self._user(*row[:4]) for row in USERS}
