@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from labqms import forms, permissions, workdays
 from labqms.models import CalendarYear, WorkdayOverride
 from labqms.services import calendar as services
+from labqms.views.helpers import run_with_reason, year_param
 
 
 def _year_grid(year: int, overrides: dict) -> list[dict]:
@@ -45,12 +46,7 @@ def _year_grid(year: int, overrides: dict) -> list[dict]:
 @login_required
 def calendar_year(request):
     permissions.require_or_404(request.user, "calendar.view")
-    today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
-        year = today.year
-    year = min(max(year, 2004), 2100)
+    year = year_param(request)
     overrides = {
         o.date: o
         for o in WorkdayOverride.objects.filter(date__year=year).select_related("updated_by")
@@ -113,17 +109,14 @@ def override_remove(request, pk):
     permissions.require_or_404(request.user, "calendar.manage")
     override = get_object_or_404(WorkdayOverride, pk=pk)
     year = override.date.year
-    form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Give the reason for removing this override."))
-        services.remove_workday_override(
-            actor=request.user, override=override, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Override removed."))
+    run_with_reason(
+        request,
+        lambda reason: services.remove_workday_override(
+            actor=request.user, override=override, reason=reason
+        ),
+        missing=_("Give the reason for removing this override."),
+        done=_("Override removed."),
+    )
     return _back(year)
 
 

@@ -25,6 +25,7 @@ from labqms.models import (
 from labqms.selectors import people as selectors
 from labqms.services import people as services
 from labqms.views import printouts
+from labqms.views.helpers import querystring_without_page, run_with_reason, year_param
 
 PAGE_SIZE = 25
 
@@ -67,15 +68,9 @@ def person_list(request):
             "form": form,
             "page": page,
             "attention": attention,
-            "querystring": _querystring_without_page(request),
+            "querystring": querystring_without_page(request),
         },
     )
-
-
-def _querystring_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _person_or_404(request, pk):
@@ -151,17 +146,14 @@ def authorisation_grant(request, pk):
 def authorisation_revoke(request, pk):
     permissions.require_or_404(request.user, "people.manage_authorisations")
     authorisation = get_object_or_404(Authorisation, pk=pk)
-    form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Give the reason for revoking."))
-        services.revoke_authorisation(
-            actor=request.user, authorisation=authorisation, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Authorisation revoked."))
+    run_with_reason(
+        request,
+        lambda reason: services.revoke_authorisation(
+            actor=request.user, authorisation=authorisation, reason=reason
+        ),
+        missing=_("Give the reason for revoking."),
+        done=_("Authorisation revoked."),
+    )
     return redirect("people:person_detail", pk=authorisation.person_id)
 
 
@@ -230,17 +222,14 @@ def delegation_add(request, pk):
 def delegation_end(request, pk):
     permissions.require_or_404(request.user, "people.manage_delegations")
     delegation = get_object_or_404(Delegation, pk=pk)
-    form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Give the reason for ending the delegation."))
-        services.end_delegation(
-            actor=request.user, delegation=delegation, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Delegation ended."))
+    run_with_reason(
+        request,
+        lambda reason: services.end_delegation(
+            actor=request.user, delegation=delegation, reason=reason
+        ),
+        missing=_("Give the reason for ending the delegation."),
+        done=_("Delegation ended."),
+    )
     return redirect("people:person_detail", pk=delegation.lead_id)
 
 
@@ -257,11 +246,7 @@ def role_list(request):
 def training_plan(request):
     """The year's training plan with who attended each item, and unplanned trainings (R-PER-2)."""
     permissions.require_or_404(request.user, "people.view")
-    today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
-        year = today.year
+    year = year_param(request)
     items = (
         TrainingPlan.objects.filter(year=year)
         .select_related("responsible")
@@ -302,7 +287,7 @@ def audit_list(request):
         {
             "form": form,
             "page": page,
-            "querystring": _querystring_without_page(request),
+            "querystring": querystring_without_page(request),
         },
     )
 
