@@ -54,6 +54,13 @@ def is_working_day(day: dt.date) -> bool:
     return _is_working(day, _overrides(day, day))
 
 
+def working_day_map(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
+    """``{day: is working day}`` for every day from ``start`` to ``end``, in one query."""
+    overrides = _overrides(start, end)
+    days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    return {day: _is_working(day, overrides) for day in days}
+
+
 def add_working_days(start: dt.date, n: int) -> dt.date:
     """The date of the ``n``-th working day after ``start`` (before it when n < 0).
 

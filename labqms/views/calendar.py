@@ -19,6 +19,7 @@ from labqms.views.helpers import run_with_reason, year_param
 
 
 def _year_grid(year: int, overrides: dict) -> list[dict]:
+    working = workdays.working_day_map(dt.date(year, 1, 1), dt.date(year, 12, 31))
     months = []
     for month in range(1, 13):
         weeks = []
@@ -31,9 +32,7 @@ def _year_grid(year: int, overrides: dict) -> list[dict]:
                 cells.append(
                     {
                         "day": day,
-                        "working": workdays.is_working_day(day)
-                        if day not in overrides
-                        else overrides[day].is_working_day,
+                        "working": working[day],
                         "override": overrides.get(day),
                         "weekend": day.weekday() >= 5,
                     }
@@ -68,9 +67,6 @@ def calendar_year(request):
             "overrides": overrides.values(),
             "confirmed": confirmed,
             "covered": covered,
-            "library_covers": workdays.calendar_covers(dt.date(year, 1, 1))
-            and not overrides
-            and confirmed is None,
             "can_manage": permissions.can(request.user, "calendar.manage"),
             "override_form": forms.WorkdayOverrideForm(initial={"day": dt.date(year, 1, 1)}),
             "confirm_form": forms.ConfirmYearForm(initial={"year": year}),

@@ -264,3 +264,26 @@ def test_training_plan_shows_items_with_attendance(client, technician, qualityle
     html = client.get(reverse("people:training_plan"), {"year": 2026}).content.decode()
     assert "JJG 692 宣贯" in html and "旧计划" not in html
     assert str(technician) in html
+
+
+def test_calendar_year_page_does_not_query_per_day(
+    client, technician, django_assert_max_num_queries
+):
+    """The year grid is answered from one override query, not one per day."""
+    for day, working in (
+        (dt.date(2027, 1, 1), False),
+        (dt.date(2027, 2, 6), False),
+        (dt.date(2027, 10, 4), True),
+    ):
+        WorkdayOverride.objects.create(
+            date=day, is_working_day=working, note="x", updated_by=technician
+        )
+    client.force_login(technician)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("calendar:calendar_year"), {"year": 2027})
+    cells = {c["day"]: c for m in response.context["months"] for w in m["weeks"] for c in w if c}
+    assert len(cells) == 365
+    assert cells[dt.date(2027, 1, 1)]["working"] is False  # override: day off
+    assert cells[dt.date(2027, 2, 6)]["working"] is False  # Saturday, override says off
+    assert cells[dt.date(2027, 10, 4)]["working"] is True  # override: working Monday
+    assert cells[dt.date(2027, 3, 6)]["working"] is False  # plain Saturday (fallback)

@@ -114,3 +114,12 @@ def test_long_closure_widens_the_override_window(staff):
     due = workdays.add_working_days(D(2027, 2, 26), 5)
     assert due > D(2027, 4, 29)
     assert workdays.working_days_between(D(2027, 2, 26), due) == 5
+
+
+def test_working_day_map_agrees_with_is_working_day(staff):
+    WorkdayOverride.objects.create(
+        date=D(2026, 11, 23), is_working_day=False, note="停电", updated_by=staff
+    )
+    span = workdays.working_day_map(D(2026, 9, 25), D(2026, 12, 5))
+    assert len(span) == 72
+    assert all(span[day] == workdays.is_working_day(day) for day in span)
