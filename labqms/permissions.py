@@ -86,6 +86,13 @@ RULES: dict[str, Rule] = {
 }
 
 
+# Actions allowed when any one of several rules allows them (checked in this order).
+ANY_OF: dict[str, tuple[str, ...]] = {
+    # R-PER-7: supervised by a lead, or by someone authorised to check that work.
+    "people.record_supervision": ("people.manage_records", "records.check"),
+}
+
+
 @dataclass(frozen=True)
 class Decision:
     """The answer, with the reason a refusal can show and the deputy relation if any."""
@@ -146,6 +153,13 @@ def has_valid_qualification(person, on: date) -> bool:
 
 def check(user, action: str, obj=None, *, on: date | None = None, scope=None) -> Decision:
     """May ``user`` perform ``action`` (on ``obj``, within ``scope``) on date ``on``?"""
+    if action in ANY_OF:
+        decision = Decision(False)
+        for alternative in ANY_OF[action]:
+            decision = check(user, alternative, obj, on=on, scope=scope)
+            if decision:
+                break
+        return decision
     try:
         rule = RULES[action]
     except KeyError:

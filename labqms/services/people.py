@@ -226,9 +226,7 @@ def record_supervision(*, actor: User, supervisee: User, **fields) -> Supervisio
     The supervisor is the actor: a lead, or a technician authorised to check records for
     the work (someone who knows the methods).
     """
-    decision = permissions.check(actor, "people.manage_records")
-    if not decision:
-        decision = permissions.require(actor, "records.check")
+    decision = permissions.require(actor, "people.record_supervision")
     _require_staff(supervisee, "supervisee")
     if supervisee == actor:
         raise ValidationError({"supervisee": _("Nobody supervises themselves.")})

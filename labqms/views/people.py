@@ -188,11 +188,7 @@ def training_add(request, pk):
 @login_required
 def supervision_add(request, pk):
     person = _person_or_404(request, pk)
-    if not (
-        permissions.can(request.user, "people.manage_records")
-        or permissions.can(request.user, "records.check")
-    ):
-        permissions.require_or_404(request.user, "people.manage_records")
+    permissions.require_or_404(request.user, "people.record_supervision")
     form = forms.SupervisionForm(request.POST or None)
     return _form_page(
         request,

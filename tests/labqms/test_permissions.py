@@ -257,3 +257,21 @@ def test_superuser_gets_no_business_powers():
     admin = UserFactory(is_superuser=True, is_staff=True)
     assert not permissions.can(admin, "certificates.sign", on=ON)
     assert not permissions.can(admin, "people.view", on=ON)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "check_authorisation", "allowed"),
+    [
+        (Role.QUALITY_LEAD, False, True),
+        (Role.TECHNICIAN, True, True),
+        (Role.TECHNICIAN, False, False),
+        (Role.COUNTER_STAFF, False, False),
+    ],
+)
+def test_supervision_by_a_lead_or_an_authorised_checker(role, check_authorisation, allowed):
+    """R-PER-7: supervisors are leads or people authorised to check the work."""
+    person = UserFactory(roles=[role])
+    if check_authorisation:
+        AuthorisationFactory(person=person, activity=Activity.CHECK_RECORDS)
+    assert permissions.can(person, "people.record_supervision", on=ON) is allowed
