@@ -3,6 +3,7 @@ filesystem transport in the embedded default) is picked up by a worker, which ca
 service; the change is audited as made by that task."""
 
 import time
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -23,8 +24,9 @@ def broker(tmp_path):
         for key in ("data_folder_in", "data_folder_out"):
             options[key] = str(tmp_path / "queue")
         options["processed_folder"] = str(tmp_path / "processed")
-        (tmp_path / "queue").mkdir()
-        (tmp_path / "processed").mkdir()
+        options["control_folder"] = str(tmp_path / "control")
+        for folder in ("queue", "processed", "control"):
+            (tmp_path / folder).mkdir()
     yield settings.CELERY_BROKER_URL
     options.clear()
     options.update(saved)
@@ -44,3 +46,6 @@ def test_a_task_queued_after_commit_is_run_by_a_worker(broker, head, technician)
             time.sleep(0.2)
     assert event is not None, f"no worker ran the task on {broker}"
     assert event.source == "task:tests.grant_verification"
+    # The filesystem broker keeps every file under its configured folders, none in the
+    # working directory (kombu's default ./control would end up in the repository).
+    assert not (Path(settings.BASE_DIR) / "control").exists()
