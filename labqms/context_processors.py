@@ -8,6 +8,10 @@ from labqms import permissions
 # (label, url name, permission action or None for every signed-in person)
 NAV_ITEMS = [
     (_("Home"), "home", None),
+    (_("Orders"), "intake:order_list", "intake.view"),
+    (_("Samples"), "intake:sample_list", "intake.view"),
+    (_("Customers"), "intake:customer_list", "intake.view"),
+    (_("My orders"), "portal:home", "portal.use"),
     (_("People"), "people:person_list", "people.view"),
     (_("Working-day calendar"), "calendar:calendar_year", "calendar.view"),
     (_("Audit trail"), "people:audit_list", "audit.view"),

@@ -69,6 +69,12 @@ RULES: dict[str, Rule] = {
     "admin.access": Rule(frozenset({Role.LAB_HEAD})),
     # Work gated by authorisation (used by later apps; tested here as a matrix).
     "intake.receive_order": Rule(frozenset({Role.COUNTER_STAFF}), activity=Activity.RECEIVE_ORDERS),
+    # Intake (issue 3): everyone on the staff may look; counter staff do the work.
+    "intake.view": Rule(STAFF_ROLES),
+    "intake.manage_catalogue": Rule(frozenset({Role.TECHNICAL_LEAD, Role.LAB_HEAD})),
+    "intake.approve_credit": Rule(frozenset({Role.LAB_HEAD})),
+    "intake.technical_work": Rule(TECHNICAL_STAFF),
+    "portal.use": Rule(frozenset({Role.CUSTOMER})),
     "records.perform_verification": Rule(
         TECHNICAL_STAFF, activity=Activity.PERFORM_VERIFICATION, qualification=True
     ),
@@ -90,6 +96,10 @@ RULES: dict[str, Rule] = {
 ANY_OF: dict[str, tuple[str, ...]] = {
     # R-PER-7: supervised by a lead, or by someone authorised to check that work.
     "people.record_supervision": ("people.manage_records", "records.check"),
+    # R-INT-4: the counter reviews routine orders; the technical lead may review any.
+    "intake.review_order": ("intake.receive_order", "intake.manage_catalogue"),
+    # Moving samples: the counter, and technicians taking them into and out of test.
+    "intake.handle_samples": ("intake.receive_order", "intake.technical_work"),
 }
 
 

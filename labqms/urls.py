@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from intake import urls as intake_urls
 from labqms.views import calendar, home, people
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("people/", include((people.urlpatterns, "people"))),
     path("calendar/", include((calendar.urlpatterns, "calendar"))),
+    path("intake/", include((intake_urls.urlpatterns, "intake"))),
+    path("portal/", include((intake_urls.portal_urlpatterns, "portal"))),
     path("admin/", admin.site.urls),
 ]
 

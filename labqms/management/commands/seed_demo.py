@@ -6,11 +6,15 @@ DEBUG is on, because every demo account has the same published password.
 
 import datetime as dt
 
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.module_loading import module_has_submodule
 
 from labqms import audit
 from labqms.models import (
@@ -172,6 +176,11 @@ class Command(BaseCommand):
             self._training(users["qualitylead"], [users["tech1"], users["tech2"]])
             for role, text in ROLE_DESCRIPTIONS.items():
                 RoleDescription.objects.get_or_create(role=role, defaults=text)
+            # Each domain app may add its demo data in ``<app>/demo.py`` (``seed(users)``);
+            # found by name so the kernel never imports the apps built on it.
+            for app_config in apps.get_app_configs():
+                if module_has_submodule(app_config.module, "demo"):
+                    import_module(f"{app_config.name}.demo").seed(users)
         self.stdout.write(self.style.SUCCESS("Demo users (password: %s):" % PASSWORD))
         for username, name, roles, _profile, _acts in USERS:
             labels = ", ".join(str(Role(r).label) for r in roles)

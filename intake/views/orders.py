@@ -1,0 +1,16 @@
+"""(being built: replaced by the full module)"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import path
+
+from labqms import permissions
+
+
+@login_required
+def order_list(request):
+    permissions.require_or_404(request.user, "intake.view")
+    return HttpResponse("")
+
+
+urlpatterns = [path("orders/", order_list, name="order_list")]
