@@ -13,7 +13,6 @@ incubators and the analysers are calibrated or verified at the user's request.
 import datetime as dt
 from decimal import Decimal
 
-
 from intake.models import (
     AuthorisedScope,
     Contact,

@@ -5,7 +5,6 @@ DEBUG is on, because every demo account has the same published password.
 """
 
 import datetime as dt
-
 from importlib import import_module
 
 from django.apps import apps
