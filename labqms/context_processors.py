@@ -27,4 +27,4 @@ def navigation(request):
         for label, name, action in NAV_ITEMS
         if action is None or permissions.can(user, action)
     ]
-    return {"nav_items": items}
+    return {"nav_items": items, "can_scan": permissions.can(user, "intake.view")}

@@ -197,6 +197,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- The lab's identity, printed on orders, labels and certificates ----------------------
+LABQMS_LAB_NAME = os.environ.get("LABQMS_LAB_NAME", "示范市医疗器械计量检测中心")
+LABQMS_LAB_ADDRESS = os.environ.get("LABQMS_LAB_ADDRESS", "示范市健康大道 100 号")
+LABQMS_LAB_PHONE = os.environ.get("LABQMS_LAB_PHONE", "025-80000000")
+LABQMS_LAB_AUTHORISATION = os.environ.get("LABQMS_LAB_AUTHORISATION", "(苏)法计(2024)32001号")
+
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
