@@ -24,6 +24,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks queued by services run in-process, so no test leaves messages in the
+    development broker's folders; tests/labqms/test_celery.py turns this off to run a
+    real worker."""
+    from labqms.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
     # Hashing cost is not under test; PBKDF2 would make every factory user take ~0.3 s.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

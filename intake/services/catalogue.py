@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +37,9 @@ def save_category(*, actor, data: dict, category: InstrumentCategory | None = No
     for name in CATEGORY_FIELDS:
         if name in data:
             setattr(category, name, data[name])
+    if category.standard_fee is not None:
+        # "120" and "120.00" are the same fee; compare them as stored.
+        category.standard_fee = Decimal(str(category.standard_fee)).quantize(Decimal("0.01"))
     if category.compulsory and category.default_service != Service.VERIFICATION:
         raise ValidationError(
             {"default_service": _("An instrument under compulsory verification is verified by default.")}

@@ -8,6 +8,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from intake.models import Contact, Customer
@@ -31,10 +32,15 @@ def near_duplicates(name: str, *, exclude_pk=None, limit: int = 5) -> list[Custo
     candidates = Customer.objects.all()
     if exclude_pk:
         candidates = candidates.exclude(pk=exclude_pk)
-    # A cheap pre-filter on the first characters keeps this one query on big tables.
-    head = wanted[:2]
+    # Pre-filter in the database on a few three-character pieces of the name (start,
+    # middle, end), so "南京市第一人民医院" still finds "市第一人民医院" and the query stays
+    # one indexed-enough scan on big tables; the similarity is then judged in Python.
+    pieces = {wanted[i : i + 3] for i in {0, max(0, len(wanted) // 2 - 1), max(0, len(wanted) - 3)}}
+    prefilter = Q()
+    for piece in pieces:
+        prefilter |= Q(name__icontains=piece)
     matches = []
-    for customer in candidates.filter(name__icontains=head).only("pk", "name", "department")[:500]:
+    for customer in candidates.filter(prefilter).only("pk", "name", "department")[:500]:
         other = normalise(customer.name)
         ratio = difflib.SequenceMatcher(None, wanted, other).ratio()
         if ratio >= 0.85 or (len(other) >= 4 and (other in wanted or wanted in other)):
@@ -88,6 +94,13 @@ def create_customer(*, actor, data: dict, allow_similar: bool = False) -> Custom
 def update_customer(*, actor, customer: Customer, data: dict) -> Customer:
     granted = permissions.require(actor, "intake.receive_order")
     data = _check(data)
+    if (
+        data["credit_code"]
+        and Customer.objects.filter(credit_code=data["credit_code"], department=data["department"])
+        .exclude(pk=customer.pk)
+        .exists()
+    ):
+        raise ValidationError({"credit_code": _("A customer with this credit code and department already exists.")})
     with transaction.atomic():
         before = audit.snapshot(customer, CUSTOMER_FIELDS)
         for key, value in data.items():

@@ -18,6 +18,7 @@ from tests.labqms.test_audit import grant_verification
 @pytest.fixture
 def broker(tmp_path):
     """A private queue folder for the filesystem broker, so tests never touch var/."""
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
     options = celery_app.conf.broker_transport_options
     saved = dict(options)
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
