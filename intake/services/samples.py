@@ -33,9 +33,27 @@ def _locked(sample: Sample) -> Sample:
     return Sample.objects.select_for_update().select_related("order", "location", "item").get(pk=sample.pk)
 
 
-def _move(sample: Sample, target: str, *, actor, action: str, note: str = "", location=None) -> CustodyEvent:
+def _move(
+    sample: Sample,
+    target: str,
+    *,
+    actor,
+    action: str,
+    note: str = "",
+    location=None,
+    same_status: bool = False,
+    resuming: bool = False,
+) -> CustodyEvent:
     current = sample.status
-    if target != current and target not in SAMPLE_TRANSITIONS[current]:
+    if target == current:
+        # Only a move to another location keeps the status (store_sample).
+        allowed = same_status
+    elif current == SampleStatus.ON_HOLD and target != SampleStatus.RETURNED:
+        # Off hold only through resume_sample (with its reason), never as a side effect.
+        allowed = resuming and target in SAMPLE_TRANSITIONS[current]
+    else:
+        allowed = target in SAMPLE_TRANSITIONS[current]
+    if not allowed:
         raise ValidationError(
             _("Sample %(id)s is “%(from)s” and cannot become “%(to)s”.")
             % {"id": sample.sample_id, "from": sample.get_status_display(), "to": SampleStatus(target).label}
@@ -152,7 +170,9 @@ def store_sample(*, actor, sample: Sample, location: StorageLocation, note: str 
         else:
             if sample.location_id == location.pk:
                 raise ValidationError({"location": _("The sample is already there.")})
-            _move(sample, sample.status, actor=actor, action="moved", location=location, note=note)
+            _move(
+                sample, sample.status, actor=actor, action="moved", location=location, note=note, same_status=True
+            )
     return sample
 
 
@@ -186,6 +206,8 @@ def check_integrity(
     granted = permissions.require(actor, "intake.handle_samples")
     if not intact and not notes.strip():
         raise ValidationError({"notes": _("Describe the damage.")})
+    if location is not None and not location.is_active:
+        raise ValidationError({"location": _("Choose a storage location in use.")})
     with transaction.atomic():
         sample = _locked(sample)
         if sample.status != SampleStatus.TESTED:
@@ -224,12 +246,14 @@ def resume_sample(*, actor, sample: Sample, note: str) -> Sample:
     """Take a sample off hold, back to the status it was held from."""
     permissions.require(actor, "intake.handle_samples")
     if not note.strip():
-        raise ValidationError({"reason": _("Say why the hold ends.")})
+        raise ValidationError({"note": _("Say why the hold ends.")})
     with transaction.atomic():
         sample = _locked(sample)
         if sample.status != SampleStatus.ON_HOLD:
             raise ValidationError(_("Sample %(id)s is not on hold.") % {"id": sample.sample_id})
-        _move(sample, sample.held_from or SampleStatus.RECEIVED, actor=actor, action="resumed", note=note)
+        _move(
+            sample, sample.held_from or SampleStatus.RECEIVED, actor=actor, action="resumed", note=note, resuming=True
+        )
         complete_if_done(sample.order, actor)
     return sample
 

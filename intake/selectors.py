@@ -1,0 +1,149 @@
+"""Read queries intake pages share (and later dashboards can reuse): the sample list,
+the counter's queues — orders ready for release and orders at risk of missing their
+due date — and the working days left on a page of orders.
+
+Every function here issues a constant number of queries, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from intake.models import (
+    CustomerNotice,
+    Disposition,
+    NoticeKind,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Sample,
+    SampleStatus,
+)
+from intake.models.samples import DONE_STATUSES
+from labqms import workdays
+
+# The counter sees orders at risk when they are due within this many working days.
+AT_RISK_WORKING_DAYS = 2
+
+
+def samples_for_list() -> QuerySet[Sample]:
+    """Samples with what a list row shows, in one query per page."""
+    return Sample.objects.select_related("order__customer", "item__category", "location")
+
+
+def search_samples(samples: QuerySet[Sample], text: str) -> QuerySet[Sample]:
+    """Sample ID, order number, serial number or customer name contain ``text``."""
+    text = text.strip()
+    if not text:
+        return samples
+    return samples.filter(
+        Q(sample_id__icontains=text)
+        | Q(order__number__icontains=text)
+        | Q(serial_number__icontains=text)
+        | Q(order__customer__name__icontains=text)
+        | Q(order__customer__short_name__icontains=text)
+    )
+
+
+def overdue_samples(samples: QuerySet[Sample], today: dt.date) -> QuerySet[Sample]:
+    """Samples of orders past their due date that still need the lab."""
+    return samples.filter(order__due_date__lt=today).exclude(status__in=DONE_STATUSES)
+
+
+def _settlement_prefetches() -> list:
+    return [
+        Prefetch(
+            "items",
+            queryset=OrderItem.objects.only("id", "order_id", "unit_fee", "quantity", "disposition"),
+        ),
+        "payments",
+    ]
+
+
+def attach_settlement(orders: Iterable[Order]) -> None:
+    """Set ``fee``, ``paid`` and ``settled`` on orders fetched with their items and payments
+    prefetched (see :func:`ready_for_release`); no query per order."""
+    for order in orders:
+        fee = sum(
+            (i.unit_fee * i.quantity for i in order.items.all() if i.disposition != Disposition.REFUSE),
+            Decimal("0"),
+        )
+        paid = sum((p.amount for p in order.payments.all()), Decimal("0"))
+        order.fee, order.paid = fee, paid
+        order.settled = order.credit_approved_at is not None or paid >= fee
+
+
+def ready_for_release() -> QuerySet[Order]:
+    """Orders with at least one sample ready for release (R-INT-6, R-INT-7), with
+    ``n_ready`` / ``n_total`` counts, the customer, contact, items, payments and
+    completion notices loaded.  Call :func:`attach_settlement` on the page shown."""
+    return (
+        Order.objects.annotate(
+            n_ready=Count("samples", filter=Q(samples__status=SampleStatus.READY)),
+            n_total=Count("samples"),
+        )
+        .filter(n_ready__gt=0)
+        .select_related("customer", "contact")
+        .prefetch_related(
+            *_settlement_prefetches(),
+            Prefetch(
+                "notices",
+                queryset=CustomerNotice.objects.filter(kind=NoticeKind.COMPLETION).order_by("-created_at"),
+                to_attr="completion_notices",
+            ),
+        )
+        .order_by("due_date", "number")
+    )
+
+
+def at_risk(today: dt.date) -> QuerySet[Order]:
+    """Accepted orders due within two working days of ``today`` (or already overdue)
+    with some sample not yet ready, released or returned; soonest due first.
+    ``n_done`` / ``n_total`` count the samples."""
+    horizon = workdays.add_working_days(today, AT_RISK_WORKING_DAYS)
+    unfinished = Sample.objects.filter(order=OuterRef("pk")).exclude(status__in=DONE_STATUSES)
+    return (
+        Order.objects.filter(status=OrderStatus.ACCEPTED, due_date__isnull=False, due_date__lte=horizon)
+        .filter(Exists(unfinished))
+        .annotate(
+            n_done=Count("samples", filter=Q(samples__status__in=DONE_STATUSES)),
+            n_total=Count("samples"),
+        )
+        .select_related("customer", "contact")
+        .order_by("due_date", "number")
+    )
+
+
+def attach_working_days_left(orders: Iterable[Order], today: dt.date) -> None:
+    """Set ``working_days_left`` (``workdays.working_days_between(today, due_date)``:
+    negative when overdue), ``overdue`` and ``overdue_by`` (working days, ≥ 0) on each
+    order, with one calendar query."""
+    orders = [o for o in orders if o.due_date is not None]
+    if not orders:
+        return
+    dates = [o.due_date for o in orders] + [today]
+    is_working = workdays.working_day_map(min(dates), max(dates))
+    for order in orders:
+        order.working_days_left = _working_days_between(today, order.due_date, is_working)
+        order.overdue = order.due_date < today
+        order.overdue_by = max(-order.working_days_left, 0)
+
+
+def _working_days_between(a: dt.date, b: dt.date, is_working: dict[dt.date, bool]) -> int:
+    """Same count as ``workdays.working_days_between`` from a precomputed day map."""
+    one = dt.timedelta(days=1)
+    if b > a:
+        first, last, sign = a + one, b, 1
+    elif b < a:
+        first, last, sign = b, a - one, -1
+    else:
+        return 0
+    count, day = 0, first
+    while day <= last:
+        count += is_working[day]
+        day += one
+    return sign * count
