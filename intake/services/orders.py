@@ -518,7 +518,7 @@ def send_notice(
             created_by=actor,
             sent_at=None if by_email else timezone.now(),
         )
-        changes = {"notice": [None, NoticeKind(kind).label]}
+        changes = {"notice": [None, str(NoticeKind(kind).label)]}
         if new_due_date is not None:
             changes["due_date"] = [order.due_date.isoformat() if order.due_date else None, new_due_date.isoformat()]
             order.due_date = new_due_date

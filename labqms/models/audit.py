@@ -78,7 +78,8 @@ class AuditEvent(models.Model):
                     field = model._meta.get_field(name)
                 except Exception:  # noqa: BLE001 - a derived value such as scope_label
                     field = None
-                if field is not None:
+                # A reverse relation (e.g. an order's "samples") has no verbose_name.
+                if field is not None and hasattr(field, "verbose_name"):
                     label = str(field.verbose_name)
                     choices = {str(k): v for k, v in (field.flatchoices or [])}
             rows.append((label, choices.get(str(old), old), choices.get(str(new), new)))
