@@ -7,7 +7,9 @@ imported until the sheet is clean.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -72,7 +74,7 @@ def template_workbook() -> bytes:
                 category.name_zh,
                 category.name_en,
                 "是" if category.compulsory else "否",
-                Service(category.proposed_service()).label,
+                str(Service(category.proposed_service()).label),
             ]
         )
     if categories:
@@ -127,7 +129,7 @@ def read_items(upload) -> SheetResult:
         return SheetResult([], [], [_("The file is larger than 5 MB.")])
     try:
         wb = load_workbook(upload, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError, TypeError):
+    except (InvalidFileException, zipfile.BadZipFile, ParseError, OSError, KeyError, ValueError, TypeError):
         return SheetResult([], [], [_("This is not an .xlsx workbook. Use the template.")])
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
@@ -183,9 +185,12 @@ def read_items(upload) -> SheetResult:
             row_errors.append(_("unknown service “%(value)s”") % {"value": service_text})
         quantity = values.get("quantity", "") or "1"
         try:
-            quantity = int(float(quantity))
+            number = float(quantity)
+            if not number.is_integer():  # 2.5, nan, inf: never round silently
+                raise ValueError(quantity)
+            quantity = int(number)
         except ValueError:
-            row_errors.append(_("quantity “%(value)s” is not a number") % {"value": quantity})
+            row_errors.append(_("quantity “%(value)s” is not a whole number") % {"value": quantity})
         if row_errors:
             errors.append(_("Row %(row)s: %(errors)s.") % {"row": row_number, "errors": "; ".join(row_errors)})
             continue

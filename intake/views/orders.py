@@ -1,58 +1,417 @@
-"""(stubs: replaced by the full module; URL names and paths are fixed)"""
+"""Order list, fast order entry (header + rows of lines), the .xlsx import with its
+template, and the counter's queue of online requests (R-INT-1, R-INT-2, R-INT-9).
 
+Views parse with forms and call ``intake.services``; every error comes back onto the form
+it belongs to (a line's error under its field in its row) and nothing typed is lost."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from intake.forms.items import line_initial
+from intake.forms.orders import (
+    ImportForm,
+    OrderEditForm,
+    OrderFilterForm,
+    OrderForm,
+    OrderLineFormSet,
+    RequestContactForm,
+    RequestFilterForm,
+)
+from intake.models import (
+    OnlineRequest,
+    Order,
+    OrderItem,
+    OrderStatus,
+    RequestItem,
+    RequestStatus,
+    Sample,
+)
+from intake.services import orders as order_services
+from intake.services import portal as portal_services
+from intake.services import spreadsheets
+from intake.services.orders import LinesInvalid
 from labqms import permissions
+from labqms.forms import add_service_errors
+from labqms.views.helpers import querystring_without_page, run_with_reason
+
+PAGE_SIZE = 25
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _count_of(model, **filters):
+    """A correlated ``COUNT(*)`` per order: no join, so no duplicated rows."""
+    return Coalesce(
+        Subquery(
+            model.objects.filter(**filters)
+            .order_by()
+            .values(next(iter(filters)))
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def waiting_requests() -> int:
+    return OnlineRequest.objects.filter(status=RequestStatus.SUBMITTED).count()
 
 
 @login_required
 def order_list(request):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    today = timezone.localdate()
+    form = OrderFilterForm(request.GET or None)
+    orders = Order.objects.select_related("customer").annotate(
+        item_count=_count_of(OrderItem, order=OuterRef("pk")),
+        sample_count=_count_of(Sample, order=OuterRef("pk")),
+        overdue=Case(
+            When(Q(status=OrderStatus.ACCEPTED, due_date__lt=today), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+    ordering = OrderFilterForm.SORTS["newest"]
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            orders = orders.filter(
+                Q(number__icontains=q)
+                | Q(customer__name__icontains=q)
+                | Q(customer__short_name__icontains=q)
+                | Exists(
+                    OrderItem.objects.filter(order=OuterRef("pk"), serial_number__icontains=q)
+                )
+                | Exists(Sample.objects.filter(order=OuterRef("pk"), sample_id__icontains=q))
+            )
+        for name in ("status", "channel", "work_location"):
+            if data[name]:
+                orders = orders.filter(**{name: data[name]})
+        if data["due_from"]:
+            orders = orders.filter(due_date__gte=data["due_from"])
+        if data["due_to"]:
+            orders = orders.filter(due_date__lte=data["due_to"])
+        if data["overdue"]:
+            orders = orders.filter(status=OrderStatus.ACCEPTED, due_date__lt=today)
+        ordering = OrderFilterForm.SORTS.get(data["sort"] or "newest", ordering)
+    if ordering[0] == "due_date":
+        orders = orders.order_by(F("due_date").asc(nulls_last=True), *ordering[1:])
+    else:
+        orders = orders.order_by(*ordering)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "intake/order_list.html",
+        {
+            "form": form,
+            "page": page,
+            "today": today,
+            "waiting": waiting_requests(),
+            "querystring": querystring_without_page(request),
+        },
+    )
+
+
+def _render_order_form(request, context):
+    context.setdefault("order", None)
+    return render(request, "intake/order_form.html", context)
+
+
+def _lines_failed(header_form, formset, error, indexes) -> None:
+    """Put a service error where it belongs: line errors in their rows, the rest on top."""
+    if isinstance(error, LinesInvalid) and formset.add_line_errors(error, indexes):
+        header_form.add_error(None, _("Some lines need attention: see the rows marked below."))
+    else:
+        add_service_errors(header_form, error)
 
 
 @login_required
 def order_create(request):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    permissions.require_or_404(request.user, "intake.receive_order")
+    form = OrderForm(request.POST or None)
+    formset = OrderLineFormSet(request.POST or None)
+    if request.method == "POST":
+        forms_ok = form.is_valid()
+        if formset.is_valid() and forms_ok:
+            indexes, lines = formset.lines()
+            data = form.cleaned_data
+            try:
+                order = order_services.create_order(
+                    actor=request.user,
+                    customer=data["customer"],
+                    contact=data["contact"],
+                    lines=lines,
+                    channel=data["channel"],
+                    work_location=data["work_location"],
+                    special_requirements=data["special_requirements"],
+                    sample_disposal=data["sample_disposal"],
+                )
+            except ValidationError as error:
+                _lines_failed(form, formset, error, indexes)
+            except PermissionDenied as error:
+                messages.error(request, str(error) or _("You may not do this."))
+                return redirect("intake:order_list")
+            else:
+                messages.success(
+                    request, _("Order %(number)s saved as a draft.") % {"number": order.number}
+                )
+                return redirect("intake:order_detail", pk=order.pk)
+    return _render_order_form(
+        request, {"form": form, "formset": formset, "title": _("New order")}
+    )
 
 
 @login_required
 def order_edit(request, pk):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    permissions.require_or_404(request.user, "intake.receive_order")
+    order = get_object_or_404(Order.objects.select_related("customer", "contact"), pk=pk)
+    if not order.is_editable:
+        messages.error(request, _("Only a draft order can be edited; re-open the review first."))
+        return redirect("intake:order_detail", pk=order.pk)
+    if request.method == "POST":
+        form = OrderEditForm(request.POST, order=order)
+        formset = OrderLineFormSet(request.POST)
+    else:
+        form = OrderEditForm(
+            order=order,
+            initial={
+                "customer": order.customer,
+                "contact": order.contact,
+                "channel": order.channel,
+                "work_location": order.work_location,
+                "special_requirements": order.special_requirements,
+                "sample_disposal": order.sample_disposal,
+            },
+        )
+        items = order.items.select_related("category").order_by("line_no")
+        formset = OrderLineFormSet(initial=[line_initial(item) for item in items])
+    if request.method == "POST":
+        forms_ok = form.is_valid()
+        if formset.is_valid() and forms_ok:
+            indexes, lines = formset.lines()
+            data = form.cleaned_data
+            try:
+                order_services.update_order(
+                    actor=request.user,
+                    order=order,
+                    lines=lines,
+                    customer=data["customer"],
+                    contact=data["contact"],
+                    channel=data["channel"],
+                    work_location=data["work_location"],
+                    special_requirements=data["special_requirements"],
+                    sample_disposal=data["sample_disposal"],
+                    reason=data["reason"],
+                )
+            except ValidationError as error:
+                _lines_failed(form, formset, error, indexes)
+            except PermissionDenied as error:
+                messages.error(request, str(error) or _("You may not do this."))
+                return redirect("intake:order_detail", pk=order.pk)
+            else:
+                messages.success(request, _("Order %(number)s saved.") % {"number": order.number})
+                return redirect("intake:order_detail", pk=order.pk)
+    return _render_order_form(
+        request,
+        {
+            "form": form,
+            "formset": formset,
+            "order": order,
+            "title": _("Edit order %(number)s") % {"number": order.number},
+        },
+    )
 
 
 @login_required
 def order_import(request, pk):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    permissions.require_or_404(request.user, "intake.receive_order")
+    order = get_object_or_404(Order.objects.select_related("customer"), pk=pk)
+    if not order.is_editable:
+        messages.error(request, _("Lines can only be imported into a draft order."))
+        return redirect("intake:order_detail", pk=order.pk)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        result = spreadsheets.read_items(form.cleaned_data["file"])
+        if result.errors:
+            problems = result.errors
+        else:
+            try:
+                count = order_services.append_lines(
+                    actor=request.user,
+                    order=order,
+                    lines=result.lines,
+                    first_line_numbers=result.row_numbers,
+                )
+            except LinesInvalid as error:
+                problems = [
+                    _("Row %(row)s: %(errors)s")
+                    % {"row": problem.line, "errors": " ".join(problem.messages())}
+                    for problem in error.line_errors
+                ]
+            except ValidationError as error:
+                problems = list(error.messages)
+            except PermissionDenied as error:
+                messages.error(request, str(error) or _("You may not do this."))
+                return redirect("intake:order_detail", pk=order.pk)
+            else:
+                messages.success(request, _("%(count)s lines imported.") % {"count": count})
+                return redirect("intake:order_edit", pk=order.pk)
+    return render(
+        request, "intake/order_import.html", {"order": order, "form": form, "problems": problems}
+    )
 
 
 @login_required
 def import_template(request):
-    permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    """The blank device list: staff and portal customers alike download it."""
+    response = HttpResponse(spreadsheets.template_workbook(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="labqms-items-template.xlsx"'
+    return response
 
 
 @login_required
 def request_list(request):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    params = request.GET.copy()
+    if "status" not in params:
+        params["status"] = RequestStatus.SUBMITTED
+    form = RequestFilterForm(params)
+    requests = OnlineRequest.objects.select_related("customer", "order").annotate(
+        item_count=_count_of(RequestItem, request=OuterRef("pk"))
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["status"]:
+            requests = requests.filter(status=data["status"])
+        if data["q"]:
+            q = data["q"].strip()
+            requests = requests.filter(
+                Q(customer__name__icontains=q)
+                | Q(customer__short_name__icontains=q)
+                | Q(contact_name__icontains=q)
+                | Q(contact_phone__icontains=q)
+            )
+    requests = requests.order_by("-submitted_at", "-id")
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "intake/request_list.html",
+        {
+            "form": form,
+            "page": page,
+            "waiting": waiting_requests(),
+            "querystring": querystring_without_page(request),
+        },
+    )
+
+
+def _guess_contact(online_request: OnlineRequest):
+    """The customer's contact with the name the requester gave, if there is one."""
+    return (
+        online_request.customer.contacts.filter(
+            is_active=True, name=online_request.contact_name.strip()
+        ).first()
+    )
 
 
 @login_required
 def request_convert(request, pk):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    permissions.require_or_404(request.user, "intake.receive_order")
+    online_request = get_object_or_404(
+        OnlineRequest.objects.select_related("customer", "submitted_by", "order"), pk=pk
+    )
+    if online_request.status != RequestStatus.SUBMITTED:
+        messages.info(request, _("This request was already handled."))
+        if online_request.order_id:
+            return redirect("intake:order_detail", pk=online_request.order_id)
+        return redirect("intake:request_list")
+    customer = online_request.customer
+    if request.method == "POST":
+        form = RequestContactForm(request.POST, customer=customer)
+        formset = OrderLineFormSet(request.POST)
+    else:
+        form = RequestContactForm(customer=customer, initial={"contact": _guess_contact(online_request)})
+        items = online_request.items.select_related("category").order_by("line_no")
+        formset = OrderLineFormSet(initial=[line_initial(item) for item in items])
+    if request.method == "POST":
+        forms_ok = form.is_valid()
+        if formset.is_valid() and forms_ok:
+            indexes, lines = formset.lines()
+            try:
+                order = portal_services.convert_request(
+                    actor=request.user,
+                    request=online_request,
+                    lines=lines,
+                    contact=form.cleaned_data["contact"],
+                )
+            except ValidationError as error:
+                _lines_failed(form, formset, error, indexes)
+            except PermissionDenied as error:
+                messages.error(request, str(error) or _("You may not do this."))
+                return redirect("intake:request_list")
+            else:
+                messages.success(
+                    request,
+                    _("Request turned into order %(number)s.") % {"number": order.number},
+                )
+                return redirect("intake:order_detail", pk=order.pk)
+    return render(
+        request,
+        "intake/request_convert.html",
+        {
+            "online_request": online_request,
+            "form": form,
+            "formset": formset,
+            "title": _("Turn request #%(pk)s into an order") % {"pk": online_request.pk},
+        },
+    )
 
 
 @login_required
+@require_POST
 def request_decline(request, pk):
     permissions.require_or_404(request.user, "intake.view")
-    raise Http404
+    permissions.require_or_404(request.user, "intake.receive_order")
+    online_request = get_object_or_404(OnlineRequest, pk=pk)
+    declined = run_with_reason(
+        request,
+        lambda reason: portal_services.decline_request(
+            actor=request.user, request=online_request, reason=reason
+        ),
+        missing=_("Give the reason for declining the request."),
+        done=_("Request declined."),
+    )
+    if declined:
+        return redirect("intake:request_list")
+    return redirect("intake:request_convert", pk=online_request.pk)
 
 
 urlpatterns = [
