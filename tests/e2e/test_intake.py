@@ -103,3 +103,28 @@ def test_counter_logs_reviews_confirms_receives_labels_and_scans(demo_data, live
     expect(page.locator("h1")).to_contain_text(sample_ids[1])
     screenshot(page, "intake-sample.png")
     assert browser_errors == []
+
+
+def test_hospital_submits_online_request_that_reaches_the_counter(demo_data, live_server, page, browser, browser_errors):
+    """R-INT-1, R-INT-9: an online request from the portal lands in the counter's queue."""
+    login(page, live_server, "hospital1")
+    page.goto(f"{live_server.url}/portal/requests/new/")
+    page.locator("input[name=contact_phone]").fill("13800000001")
+    fill_row(page, 0, "注射泵", "PUMP-SYR", "E2E-SYR-1")
+    page.get_by_test_id("row-copy").first.click()  # a second identical pump
+    page.locator("input[name='items-1-serial_number']").fill("E2E-SYR-2")
+    page.get_by_test_id("request-submit").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    request = OnlineRequest.objects.get(customer__name="市第一人民医院")
+    assert sorted(request.items.values_list("serial_number", flat=True)) == ["E2E-SYR-1", "E2E-SYR-2"]
+    assert browser_errors == []
+
+    counter = browser.new_context(locale="zh-CN").new_page()
+    login(counter, live_server, "counter")
+    counter.goto(f"{live_server.url}/intake/requests/")
+    row = counter.get_by_test_id("request-row").filter(has_text="市第一人民医院")
+    expect(row).to_have_count(1)
+    row.get_by_test_id("request-open").click()
+    expect(counter.get_by_test_id("item-row").first).to_be_visible()
+    screenshot(counter, "intake-request-convert.png")
+    counter.context.close()
