@@ -276,7 +276,7 @@ def review_order(
                     fee = Decimal(fees[item.pk])
                 except (InvalidOperation, TypeError):
                     raise ValidationError(_("Line %(line)s: the fee is not a number.") % {"line": item.line_no}) from None
-                if fee < 0:
+                if not fee.is_finite() or fee < 0:
                     raise ValidationError(_("Line %(line)s: the fee cannot be negative.") % {"line": item.line_no})
                 if fee != item.unit_fee:
                     item.unit_fee = fee
@@ -522,7 +522,8 @@ def send_notice(
         if new_due_date is not None:
             changes["due_date"] = [order.due_date.isoformat() if order.due_date else None, new_due_date.isoformat()]
             order.due_date = new_due_date
-            order.due_date_provisional = not workdays.calendar_covers(new_due_date)
+            start = order.accepted_on or timezone.localdate()
+            order.due_date_provisional = not workdays.span_covered(start, new_due_date)
             order.save(update_fields=["due_date", "due_date_provisional"])
         audit.record(
             actor=actor,

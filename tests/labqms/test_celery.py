@@ -9,6 +9,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import transaction
+from kombu import pools
 
 from labqms.celery import app as celery_app
 from labqms.models import AuditEvent
@@ -19,6 +20,7 @@ from tests.labqms.test_audit import grant_verification
 def broker(tmp_path):
     """A private queue folder for the filesystem broker, so tests never touch var/."""
     celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    _forget_connections()
     options = celery_app.conf.broker_transport_options
     saved = dict(options)
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
@@ -31,6 +33,15 @@ def broker(tmp_path):
     yield settings.CELERY_BROKER_URL
     options.clear()
     options.update(saved)
+    _forget_connections()
+
+
+def _forget_connections():
+    """Connections and producers are pooled with the broker options they were made with;
+    drop them so the worker and the producer both use this test's folders."""
+    celery_app.amqp._producer_pool = None
+    celery_app._pool = None
+    pools.reset()
 
 
 @pytest.mark.django_db(transaction=True)
