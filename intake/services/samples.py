@@ -30,7 +30,7 @@ from labqms import audit, permissions
 
 
 def _locked(sample: Sample) -> Sample:
-    return Sample.objects.select_for_update().select_related("order", "location", "item").get(pk=sample.pk)
+    return Sample.objects.select_for_update(of=("self",)).select_related("order", "location", "item").get(pk=sample.pk)
 
 
 def _move(
