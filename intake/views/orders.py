@@ -51,6 +51,7 @@ from intake.models import (
 from intake.services import orders as order_services
 from intake.services import portal as portal_services
 from intake.services import spreadsheets
+from intake.services.items import clean_lines
 from intake.services.orders import LinesInvalid
 from labqms import permissions
 from labqms.forms import add_service_errors
@@ -247,6 +248,28 @@ def order_edit(request, pk):
     )
 
 
+def sheet_line_problems(result, *, check_scope: bool) -> list[str]:
+    """Line rules (serials, quantity, scope…) of a sheet's readable rows, by sheet row.
+
+    The lines are laid out at their sheet rows (blank fillers between them, whose own
+    errors are dropped) so that "serial already on row N" names a sheet row too."""
+    if not result.lines:
+        return []
+    first = result.row_numbers[0]
+    laid_out: list[dict] = [{} for _row in range(result.row_numbers[-1] - first + 1)]
+    for row, line in zip(result.row_numbers, result.lines, strict=True):
+        laid_out[row - first] = line
+    _cleaned, line_problems = clean_lines(
+        laid_out, on=timezone.localdate(), check_scope=check_scope, first_line=first
+    )
+    rows = set(result.row_numbers)
+    return [
+        _("Row %(row)s: %(errors)s") % {"row": problem.line, "errors": " ".join(problem.messages())}
+        for problem in line_problems
+        if problem.line in rows
+    ]
+
+
 @login_required
 def order_import(request, pk):
     permissions.require_or_404(request.user, "intake.view")
@@ -260,7 +283,9 @@ def order_import(request, pk):
     if request.method == "POST" and form.is_valid():
         result = spreadsheets.read_items(form.cleaned_data["file"])
         if result.errors:
-            problems = result.errors
+            # Report the line rules of the readable rows too, so that one round of
+            # corrections fixes the whole sheet.
+            problems = result.errors + sheet_line_problems(result, check_scope=True)
         else:
             try:
                 count = order_services.append_lines(

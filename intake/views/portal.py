@@ -22,7 +22,6 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch,
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,8 +44,8 @@ from intake.models.samples import DONE_STATUSES
 from intake.services import orders as order_services
 from intake.services import portal as portal_services
 from intake.services import spreadsheets
-from intake.services.items import clean_lines
 from intake.services.orders import LinesInvalid
+from intake.views.orders import sheet_line_problems
 from labqms import permissions
 from labqms.forms import add_service_errors
 from labqms.views.helpers import querystring_without_page
@@ -238,12 +237,7 @@ def _header_initial(request) -> dict:
 def _sheet_problems(result) -> list[str]:
     """Line rules (serial numbers, quantity…) checked on the sheet's lines, reported by the
     sheet's row numbers so that the customer can fix the file."""
-    _cleaned, problems = clean_lines(result.lines, on=timezone.localdate(), check_scope=False)
-    return [
-        _("Row %(row)s: %(errors)s")
-        % {"row": result.row_numbers[problem.line - 1], "errors": " ".join(problem.messages())}
-        for problem in problems
-    ]
+    return sheet_line_problems(result, check_scope=False)
 
 
 @login_required
@@ -270,7 +264,7 @@ def request_create(request, customer):
             formset = ItemLineFormSet()
         if sheet_form.is_valid():
             result = spreadsheets.read_items(sheet_form.cleaned_data["file"])
-            sheet_problems = result.errors or _sheet_problems(result)
+            sheet_problems = result.errors + _sheet_problems(result)
             if not sheet_problems:
                 formset = ItemLineFormSet(initial=result.lines)
                 sheet_form = PortalImportForm()

@@ -407,7 +407,9 @@ def order_receive(request, pk):
 def _receive_all(request, header, chosen, errors_by_sample) -> list[Sample] | None:
     """Receive every chosen sample or none.  Every row is tried, so that all bad rows are
     reported at once; any error rolls the whole batch back.  None when refused."""
-    batch = header.cleaned_data
+    # Read the batch fields once: header.add_error() below drops them from cleaned_data.
+    confirmed_by = header.cleaned_data["customer_confirmed_by"]
+    location = header.cleaned_data["location"]
     received = []
     with transaction.atomic():
         for sample, form in chosen:
@@ -423,8 +425,8 @@ def _receive_all(request, header, chosen, errors_by_sample) -> list[Sample] | No
                         accessories_ok=row["accessories_ok"],
                         accessories_received=row["accessories_received"],
                         anomalies=row["anomalies"],
-                        customer_confirmed_by=batch["customer_confirmed_by"],
-                        location=batch["location"],
+                        customer_confirmed_by=confirmed_by,
+                        location=location,
                     )
                 )
             except ValidationError as error:

@@ -47,8 +47,10 @@
     var code = value.split("\u2014")[0].trim().toUpperCase();
     for (var i = 0; i < options.length; i++) {
       var option = options[i];
+      // The server also takes the bare Chinese name ("CODE — name" minus the code).
+      var name = option.value.split("\u2014").slice(1).join("\u2014").trim();
       if (option.value === value || option.dataset.code.toUpperCase() === upper ||
-          option.dataset.code.toUpperCase() === code) {
+          option.dataset.code.toUpperCase() === code || name === value) {
         return option;
       }
     }

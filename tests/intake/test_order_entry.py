@@ -352,6 +352,22 @@ def test_import_reports_duplicate_serial_by_row_number(clerk_client, draft, cate
 
 
 @pytest.mark.django_db
+def test_import_reports_cell_and_line_errors_in_one_round(clerk_client, draft, categories):
+    """A sheet with an unknown category also gets its missing serial and its duplicate
+    serial reported, by sheet row, so one round of corrections is enough."""
+    upload = sheet(
+        [device("PUMP", "P-1"), device("NOPE", "X-1"), device("PUMP", ""), device("PUMP", "P-1")]
+    )
+    response = clerk_client.post(reverse("intake:order_import", args=[draft.pk]), {"file": upload})
+    problems = response.context["problems"]
+    assert problems[0] == "Row 4: unknown category “NOPE”."
+    assert any(p.startswith("Row 5: ") for p in problems)
+    duplicate = [p for p in problems if p.startswith("Row 6: ")]
+    assert duplicate and duplicate[0].endswith("line 3.")
+    assert draft.items.count() == 1
+
+
+@pytest.mark.django_db
 def test_import_refuses_other_files_and_non_drafts(clerk_client, draft, make_order, categories):
     bad = SimpleUploadedFile("devices.csv", b"a,b\n", content_type="text/csv")
     response = clerk_client.post(reverse("intake:order_import", args=[draft.pk]), {"file": bad})

@@ -144,6 +144,19 @@ def test_anomalies_without_the_customers_name_receive_nothing(client, clerk, pum
 
 
 @pytest.mark.django_db
+def test_anomaly_on_the_first_row_without_a_name_is_an_error_not_a_crash(client, clerk, pumps):
+    """R-SMP-1: the batch's name error used to drop the field for the next rows (500)."""
+    client.force_login(clerk)
+    first, second = pumps.samples.order_by("sample_id")
+    data = {**_row(first, appearance_ok=None, anomalies="外壳有裂纹"), **_row(second)}
+    response = client.post(reverse("intake:order_receive", kwargs={"pk": pumps.pk}), data)
+
+    assert response.status_code == 200
+    assert first.sample_id in response.content.decode().split('data-testid="receive-errors"')[1]
+    assert set(pumps.samples.values_list("status", flat=True)) == {SampleStatus.REGISTERED}
+
+
+@pytest.mark.django_db
 def test_receive_page_needs_the_receive_authorisation(client, technician, pumps):
     client.force_login(technician)
     assert client.get(reverse("intake:order_receive", kwargs={"pk": pumps.pk})).status_code == 404
