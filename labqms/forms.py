@@ -16,7 +16,8 @@ from labqms.models import (
 from labqms.models.people import DELEGABLE_ROLES
 from labqms.selectors.people import staff_users
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# HTML date inputs take ISO dates whatever the UI language (zh-hans would print 2026/11/21).
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class BootstrapMixin:

@@ -14,10 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from intake.models import AuthorisedScope, Customer, InstrumentCategory, Service
 from intake.services.catalogue import CATEGORY_FIELDS
 from intake.services.customers import CUSTOMER_FIELDS
-from labqms.forms import BootstrapMixin
+from labqms.forms import DATE, BootstrapMixin
 
 # ISO value: <input type="date"> shows nothing for the zh-hans format 2026/11/21.
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class CustomerSearchForm(BootstrapMixin, forms.Form):

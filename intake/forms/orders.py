@@ -18,10 +18,9 @@ from intake.models import (
     WorkLocation,
 )
 from intake.services.spreadsheets import MAX_BYTES
-from labqms.forms import BootstrapMixin
+from labqms.forms import DATE, BootstrapMixin
 
 # ISO value: <input type="date"> shows nothing for the zh-hans format 2026/11/21.
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class OrderLineForm(ItemLineForm):

@@ -7,9 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from intake.forms.orders import ImportForm
 from intake.models import OrderStatus, WorkLocation
-from labqms.forms import BootstrapMixin
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from labqms.forms import DATE, BootstrapMixin
 
 
 class PortalOrderFilterForm(BootstrapMixin, forms.Form):

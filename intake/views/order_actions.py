@@ -311,8 +311,13 @@ def lab_name() -> str:
 
 def order_document_context(order: Order) -> dict:
     """What the printed order shows; ``order`` comes from :func:`full_order`."""
+    expected = None
+    if order.due_date is None and order.status in (OrderStatus.DRAFT, OrderStatus.REVIEWED):
+        # What the customer signs for: the due date if the order is accepted today.
+        expected = order_services.due_date_for(order, timezone.localdate())
     return {
         "order": order,
+        "expected_due": expected,
         **_summary(order),
         "lab_name": lab_name(),
         "qr": mark_safe(qr_svg(order.number, scale=3)),  # segno output: markup we generated

@@ -247,7 +247,7 @@ def sample_store(request, pk):
         lambda sample, data: services.store_sample(
             actor=request.user, sample=sample, location=data["location"], note=data["note"]
         ),
-        _("Sample %(id)s stored."),
+        _("Sample %(id)s: storage location recorded."),
     )
 
 

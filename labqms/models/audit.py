@@ -82,5 +82,23 @@ class AuditEvent(models.Model):
                 if field is not None and hasattr(field, "verbose_name"):
                     label = str(field.verbose_name)
                     choices = {str(k): v for k, v in (field.flatchoices or [])}
+                elif (model._meta.label_lower, name) in EXTRA_CHANGE_LABELS:
+                    extra_label, extra_choices = EXTRA_CHANGE_LABELS[(model._meta.label_lower, name)]
+                    label = str(extra_label)
+                    choices = {str(k): v for k, v in extra_choices}
             rows.append((label, choices.get(str(old), old), choices.get(str(new), new)))
         return rows
+
+
+# Words for change keys that are not fields of the target model (e.g. an order's
+# "lines" or the review "decision" recorded on the order); apps register theirs in
+# ``AppConfig.ready()`` with :func:`register_change_labels`.
+EXTRA_CHANGE_LABELS: dict[tuple[str, str], tuple[object, list]] = {}
+
+
+def register_change_labels(model_label: str, labels: dict) -> None:
+    """``labels``: ``{key: label}`` or ``{key: (label, choices)}`` for ``model_label``
+    ("app_label.model")."""
+    for key, value in labels.items():
+        label, choices = value if isinstance(value, tuple) else (value, [])
+        EXTRA_CHANGE_LABELS[(model_label, key)] = (label, list(choices))
