@@ -330,6 +330,7 @@ def release_samples(
         )
         for sample in locked:
             sample.release = release
+            sample.location = None  # it has left the lab; the custody trail keeps where it was
             _move(
                 sample,
                 SampleStatus.RELEASED,

@@ -146,7 +146,8 @@ def _render_detail(request, pk, *, bound: dict | None = None, open_section: str 
         "under_way": status_value in UNDER_WAY,
         "is_closed": status_value in CLOSED,
         "accepted": status_value in (OrderStatus.ACCEPTED, OrderStatus.COMPLETED, OrderStatus.RELEASED),
-        "receiving": status_value in (OrderStatus.ACCEPTED, OrderStatus.COMPLETED),
+        "receiving": status_value in (OrderStatus.ACCEPTED, OrderStatus.COMPLETED)
+        and any(s.status == SampleStatus.REGISTERED for s in samples),
         "has_ready": any(s.status == SampleStatus.READY for s in samples),
         "on_site": order.work_location == WorkLocation.ON_SITE,
         "reopen_form": bound.get("reopen") or order_forms.ReasonForm(auto_id="id_reopen_%s"),

@@ -214,7 +214,7 @@ ALLOWED_MOVES = [
     Move(ST.TESTED, ST.ON_HOLD, _damaged, "integrity_failed", note="外壳破裂", at="location"),
     Move(ST.TESTED, ST.ON_HOLD, _hold, "held", note=HOLD_NOTE, at="location"),
     # ready (R-INT-7)
-    Move(ST.READY, ST.RELEASED, _release, "released", note="to 张三", at="location"),
+    Move(ST.READY, ST.RELEASED, _release, "released", note="to 张三"),  # leaves the lab: no location
     Move(ST.READY, ST.ON_HOLD, _hold, "held", note=HOLD_NOTE, at="location"),
     # on hold: back to where it was, or returned
     Move(ST.ON_HOLD, ST.REGISTERED, _resume, "resumed", note=RESUME_NOTE, held_from=ST.REGISTERED),
