@@ -65,6 +65,24 @@ ACTION_LABELS = {
     "request.submitted": _("Online request submitted"),
     "request.converted": _("Online request turned into an order"),
     "request.declined": _("Online request declined"),
+    # equipment
+    "equipment.registered": _("Equipment registered"),
+    "equipment.updated": _("Equipment data changed"),
+    "equipment.attachment_added": _("Attachment added"),
+    "equipment.status_changed": _("Equipment status changed"),
+    "equipment.calibration_recorded": _("Calibration recorded"),
+    "equipment.calibration_confirmed": _("Metrological confirmation recorded"),
+    "equipment.confirmation_approved": _("Metrological confirmation approved"),
+    "equipment.corrections_set": _("Correction factors set"),
+    "equipment.check_planned": _("Intermediate check planned"),
+    "equipment.check_recorded": _("Intermediate check recorded"),
+    "equipment.logged": _("Maintenance or incident logged"),
+    "equipment.returned": _("Return check recorded"),
+    "equipment.impact_opened": _("Impact analysis opened"),
+    "equipment.impact_decided": _("Impact decision recorded"),
+    "equipment.impact_concluded": _("Impact analysis concluded"),
+    "standard.created": _("Measurement standard registered"),
+    "standard.updated": _("Measurement standard changed"),
 }
 
 _source: contextvars.ContextVar[str] = contextvars.ContextVar("audit_source", default="system")

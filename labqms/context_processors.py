@@ -11,6 +11,7 @@ NAV_ITEMS = [
     (_("Orders"), "intake:order_list", "intake.view"),
     (_("Samples"), "intake:sample_list", "intake.view"),
     (_("Customers"), "intake:customer_list", "intake.view"),
+    (_("Equipment"), "equipment:equipment_list", "equipment.view"),
     (_("My orders"), "portal:home", "portal.use"),
     (_("People"), "people:person_list", "people.view"),
     (_("Working-day calendar"), "calendar:calendar_year", "calendar.view"),

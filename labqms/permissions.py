@@ -85,6 +85,10 @@ RULES: dict[str, Rule] = {
     "records.check": Rule(TECHNICAL_STAFF, activity=Activity.CHECK_RECORDS),
     "certificates.sign": Rule(TECHNICAL_STAFF, activity=Activity.SIGN_CERTIFICATES),
     "equipment.operate": Rule(TECHNICAL_STAFF, activity=Activity.OPERATE_EQUIPMENT),
+    # Equipment (issue 4): all staff may look; technicians record; the technical lead decides.
+    "equipment.view": Rule(STAFF_ROLES),
+    "equipment.maintain": Rule(TECHNICAL_STAFF),
+    "equipment.manage": Rule(frozenset({Role.TECHNICAL_LEAD})),
     "complaints.handle": Rule(
         frozenset({Role.QUALITY_LEAD, Role.LAB_HEAD}), activity=Activity.HANDLE_COMPLAINTS
     ),

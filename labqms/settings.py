@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -234,7 +235,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+# Daily jobs (Celery beat).  Each is also a management command.
+CELERY_BEAT_SCHEDULE: dict = {
+    "equipment-recalibration": {
+        "task": "equipment.tasks.recalibration_job",
+        "schedule": crontab(hour=6, minute=30),
+    },
+}
+# Equipment due within this many days is flagged "due soon" by the daily job.
+EQUIPMENT_DUE_SOON_DAYS = int(os.environ.get("LABQMS_EQUIPMENT_DUE_SOON_DAYS", "30"))
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from equipment import urls as equipment_urls
 from intake import urls as intake_urls
 from labqms.views import calendar, home, people
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("calendar/", include((calendar.urlpatterns, "calendar"))),
     path("intake/", include((intake_urls.urlpatterns, "intake"))),
     path("portal/", include((intake_urls.portal_urlpatterns, "portal"))),
+    path("equipment/", include((equipment_urls.urlpatterns, "equipment"))),
     path("admin/", admin.site.urls),
 ]
 

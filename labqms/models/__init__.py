@@ -1,5 +1,6 @@
 from .audit import AuditEvent
 from .calendar import CalendarYear, WorkdayOverride
+from .notify import Notification
 from .numbering import NumberSequence
 from .people import (
     Activity,
@@ -24,6 +25,7 @@ __all__ = [
     "CalendarYear",
     "Delegation",
     "Education",
+    "Notification",
     "NumberSequence",
     "Qualification",
     "QualificationKind",

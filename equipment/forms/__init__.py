@@ -1,0 +1,1 @@
+"""Equipment forms, one module per area.  Forms parse input; services enforce the rules."""

@@ -1,0 +1,1 @@
+"""Equipment pages, one module per area; each has its own ``urlpatterns``."""
