@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from labqms import permissions
+from labqms.models import Notification
 
 # (label, url name, permission action or None for every signed-in person)
 NAV_ITEMS = [
@@ -28,4 +29,8 @@ def navigation(request):
         for label, name, action in NAV_ITEMS
         if action is None or permissions.can(user, action)
     ]
-    return {"nav_items": items, "can_scan": permissions.can(user, "intake.view")}
+    return {
+        "nav_items": items,
+        "can_scan": permissions.can(user, "intake.view"),
+        "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+    }

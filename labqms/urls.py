@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from equipment import urls as equipment_urls
 from intake import urls as intake_urls
-from labqms.views import calendar, home, people
+from labqms.views import calendar, home, notifications, people
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("people/", include((people.urlpatterns, "people"))),
     path("calendar/", include((calendar.urlpatterns, "calendar"))),
+    path("notifications/", include((notifications.urlpatterns, "notifications"))),
     path("intake/", include((intake_urls.urlpatterns, "intake"))),
     path("portal/", include((intake_urls.portal_urlpatterns, "portal"))),
     path("equipment/", include((equipment_urls.urlpatterns, "equipment"))),
