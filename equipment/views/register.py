@@ -1,58 +1,329 @@
-"""(stubs: replaced by the full module; URL names and paths are fixed)"""
+"""The equipment list (设备一览表, R-EQP-1) with its Excel and PDF exports, the register
+forms (R-EQP-2, changes audited with a reason: R-EQP-9) and the measurement standards
+(计量标准, R-EQP-10).
 
+Views parse with a form and call ``equipment.services.register``; a service's
+``ValidationError`` becomes form errors and the page is shown again with everything that
+was typed.  The list and both exports share one query (``equipment.selectors``), so an
+export holds exactly the rows the filtered list shows, without pagination.  Staff pages
+answer 404 to outsiders (customers); editing answers 404 to anyone but the technical lead."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
-from labqms import permissions
+from equipment import selectors
+from equipment.forms import register as forms
+from equipment.models import Equipment, MeasurementStandard
+from equipment.services import register as services
+from labqms import audit, pdf, permissions
+from labqms.forms import add_service_errors
+from labqms.views.helpers import querystring_without_page
+
+PAGE_SIZE = 25
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _refused(request, error: PermissionDenied) -> None:
+    messages.error(request, str(error) or _("You may not do this."))
+
+
+def _require_manage(request) -> None:
+    permissions.require_or_404(request.user, "equipment.view")
+    permissions.require_or_404(request.user, "equipment.manage")
+
+
+def lab_name() -> str:
+    return getattr(settings, "LABQMS_LAB_NAME", "") or _("labqms metrology laboratory")
+
+
+# --- the equipment list and its exports --------------------------------------------------
+
+
+def _filtered(request) -> tuple[forms.EquipmentFilterForm, object, date]:
+    form = forms.EquipmentFilterForm(request.GET)
+    today = timezone.localdate()
+    return form, selectors.equipment_list(form.filters(), today=today), today
 
 
 @login_required
 def equipment_list(request):
     permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    form, rows, today = _filtered(request)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "equipment/equipment_list.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": querystring_without_page(request),
+            "label_ids": ",".join(str(e.pk) for e in page),
+            "today": today,
+            "due_soon_days": selectors.due_soon_days(),
+            "labels": field_labels(Equipment),
+        },
+    )
+
+
+def _due_state(equipment: Equipment) -> str:
+    if equipment.is_overdue_now:
+        return _("overdue")
+    if equipment.is_due_soon:
+        return _("due soon")
+    return ""
+
+
+def _status_note(equipment: Equipment) -> str:
+    parts = [
+        equipment.get_stop_reason_display() if equipment.stop_reason else "",
+        equipment.status_note,
+    ]
+    return "; ".join(p for p in parts if p)
+
+
+def _field(name: str, model=Equipment) -> str:
+    return capfirst(str(model._meta.get_field(name).verbose_name))
+
+
+def field_labels(model) -> dict[str, str]:
+    """Column headings from the model's (translated) field names, so the page, the PDF
+    and the spreadsheet say the same thing."""
+    return {
+        f.name: _field(f.name, model)
+        for f in model._meta.get_fields()
+        if hasattr(f, "verbose_name")
+    }
+
+
+def _columns() -> list[tuple[str, object, int]]:
+    """(heading, value of one row, column width) of the exported list, in the active
+    language.  Date values stay dates, so Excel can sort and filter them."""
+    return [
+        (_field("lab_id"), lambda e: e.lab_id, 14),
+        (_field("name"), lambda e: e.name, 24),
+        (_field("model"), lambda e: e.model, 16),
+        (_field("manufacturer"), lambda e: e.manufacturer, 18),
+        (_field("serial_number"), lambda e: e.serial_number, 14),
+        (_field("kind"), lambda e: e.get_kind_display(), 14),
+        (_field("measuring_range"), lambda e: e.measuring_range, 20),
+        (_field("accuracy"), lambda e: e.accuracy, 20),
+        (_field("calibrating_body"), lambda e: e.calibrating_body, 18),
+        (_field("last_certificate_no"), lambda e: e.last_certificate_no, 16),
+        (_field("status"), lambda e: e.get_status_display(), 10),
+        (capfirst(_("reason / limitation")), _status_note, 20),
+        (_field("last_calibrated_on"), lambda e: e.last_calibrated_on, 12),
+        (_field("calibration_due"), lambda e: e.calibration_due, 12),
+        (capfirst(_("due state")), _due_state, 10),
+        (_field("custodian"), lambda e: str(e.custodian) if e.custodian else "", 12),
+        (_field("location"), lambda e: e.location, 14),
+        (
+            capfirst(_("measurement standards")),
+            lambda e: "; ".join(s.name for s in e.standards.all()),
+            20,
+        ),
+    ]
+
+
+def equipment_workbook(rows) -> bytes:
+    """The equipment list as .xlsx: bold frozen header, autofilter, real Excel dates."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Equipment list")[:31]
+    columns = _columns()
+    sheet.append([heading for heading, _value, _width in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for equipment in rows:
+        sheet.append([value(equipment) for _heading, value, _width in columns])
+    for col_no, (_heading, _value, width) in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=col_no).column_letter
+        sheet.column_dimensions[letter].width = width
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=col_no, max_col=col_no):
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 @login_required
 def equipment_export_xlsx(request):
+    """The filtered list as a spreadsheet: every matching row, not one page (R-EQP-1)."""
     permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    _form, rows, today = _filtered(request)
+    response = HttpResponse(equipment_workbook(rows), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"equipment-{today.isoformat()}.xlsx"
+    )
+    return response
 
 
 @login_required
 def equipment_export_pdf(request):
+    """The printed equipment list (设备一览表), A4 landscape, with the filters in use."""
     permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    form, rows, today = _filtered(request)
+    context = {
+        "rows": list(rows),
+        "filters": form.summary(),
+        "labels": field_labels(Equipment),
+        "lab_name": lab_name(),
+        "today": today,
+    }
+    document = pdf.render_pdf("pdf/equipment/equipment_list.html", context, request=request)
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=False, filename=f"equipment-{today.isoformat()}.pdf"
+    )
+    return response
+
+
+# --- register and edit -------------------------------------------------------------------
 
 
 @login_required
 def equipment_create(request):
-    permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    _require_manage(request)
+    form = forms.EquipmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            equipment = services.save_equipment(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as error:
+            _refused(request, error)
+        else:
+            messages.success(
+                request, _("Equipment %(lab_id)s registered.") % {"lab_id": equipment.lab_id}
+            )
+            return redirect("equipment:equipment_detail", pk=equipment.pk)
+    return render(
+        request,
+        "equipment/equipment_form.html",
+        {"form": form, "title": _("Register equipment"), "equipment": None},
+    )
 
 
 @login_required
 def equipment_edit(request, pk):
-    permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    _require_manage(request)
+    equipment = get_object_or_404(Equipment, pk=pk)
+    # The form validates its own copy; the service compares against ``equipment``.
+    form = forms.EquipmentEditForm(request.POST or None, instance=Equipment.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_equipment(
+                actor=request.user,
+                equipment=equipment,
+                data=form.equipment_data(),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("equipment:equipment_detail", pk=equipment.pk)
+    return render(
+        request,
+        "equipment/equipment_form.html",
+        {
+            "form": form,
+            "title": _("Edit equipment %(lab_id)s") % {"lab_id": equipment.lab_id},
+            "equipment": equipment,
+        },
+    )
+
+
+# --- measurement standards ---------------------------------------------------------------
 
 
 @login_required
 def standard_list(request):
     permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    form = forms.StandardFilterForm(request.GET)
+    form.is_valid()  # every field is optional; bad values fall back to the defaults
+    data = getattr(form, "cleaned_data", {})
+    today = timezone.localdate()
+    standards = selectors.standard_list(
+        q=data.get("q") or "",
+        state=data.get("state") or "",
+        sort=data.get("sort") or "name",
+        today=today,
+    )
+    page = Paginator(standards, PAGE_SIZE).get_page(request.GET.get("page"))
+    for standard in page:
+        standard.state = selectors.standard_state(standard, today)
+    return render(
+        request,
+        "equipment/standard_list.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": querystring_without_page(request),
+            "today": today,
+            "labels": field_labels(MeasurementStandard),
+        },
+    )
+
+
+def _standard_form_page(request, form, standard):
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_standard(
+                actor=request.user,
+                data=form.standard_data(),
+                members=list(form.cleaned_data["members"]),
+                standard=standard,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("equipment:standard_list")
+    context = {
+        "form": form,
+        "standard": standard,
+        "title": _("Edit measurement standard") if standard else _("New measurement standard"),
+        "events": audit.events_for(standard)[:50] if standard else [],
+    }
+    return render(request, "equipment/standard_form.html", context)
 
 
 @login_required
 def standard_create(request):
-    permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    _require_manage(request)
+    return _standard_form_page(request, forms.StandardForm(request.POST or None), None)
 
 
 @login_required
 def standard_edit(request, pk):
-    permissions.require_or_404(request.user, "equipment.view")
-    raise Http404
+    _require_manage(request)
+    standard = get_object_or_404(MeasurementStandard, pk=pk)
+    form = forms.StandardForm(request.POST or None, instance=MeasurementStandard.objects.get(pk=pk))
+    return _standard_form_page(request, form, standard)
 
 
 urlpatterns = [
