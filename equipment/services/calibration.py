@@ -180,7 +180,7 @@ def set_corrections(*, actor, calibration: Calibration, unit: str, points: list[
         if not (nominal.is_finite() and correction.is_finite()):
             raise ValidationError({"points": _("Point %(n)s is not a finite number.") % {"n": index}})
         cleaned.append({"nominal": str(nominal), "correction": str(correction)})
-    nominals = [p["nominal"] for p in cleaned]
+    nominals = [Decimal(p["nominal"]) for p in cleaned]  # by value: 100 and 100.0 are one point
     if len(set(nominals)) != len(nominals):
         raise ValidationError({"points": _("A nominal value appears twice.")})
     with transaction.atomic():

@@ -93,7 +93,10 @@ def record_check(*, actor, plan: CheckPlan, checked_on: date, measured, referenc
             from equipment.services.impact import open_analysis
             from equipment.services.status import _apply
 
-            if equipment.status not in (EquipmentStatus.OUT_OF_SERVICE, EquipmentStatus.RETIRED, EquipmentStatus.OFF_SITE):
+            if equipment.status == EquipmentStatus.OFF_SITE:  # the return check then stops it
+                equipment.status_before_off_site = EquipmentStatus.OUT_OF_SERVICE
+                equipment.save()
+            elif equipment.status not in (EquipmentStatus.OUT_OF_SERVICE, EquipmentStatus.RETIRED):
                 _apply(equipment, EquipmentStatus.OUT_OF_SERVICE, actor=actor, reason=StopReason.OUTSIDE_LIMITS,
                        note=_("Failed intermediate check on %(date)s") % {"date": checked_on})
             open_analysis(actor=actor, equipment=equipment, trigger=ImpactTrigger.FAILED_CHECK,

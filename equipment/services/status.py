@@ -22,7 +22,9 @@ def _apply(equipment: Equipment, target: str, *, actor, reason: str = "", note: 
             _("Equipment that is “%(from)s” cannot become “%(to)s”.")
             % {"from": equipment.get_status_display(), "to": EquipmentStatus(target).label}
         )
-    if current == EquipmentStatus.OFF_SITE and target in USABLE and not via_return:
+    # Any way out of OFF_SITE but the return check would let the return check later
+    # restore the status before leaving over a stop decided meanwhile.
+    if current == EquipmentStatus.OFF_SITE and not via_return:
         raise ValidationError(_("Equipment that was off site comes back through the return check (function and calibration status)."))
     if target == EquipmentStatus.OUT_OF_SERVICE and not reason:
         raise ValidationError({"reason": _("Give the reason for taking it out of service.")})
