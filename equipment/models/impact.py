@@ -123,6 +123,7 @@ class AlertState(models.TextChoices):
     DUE_SOON = "due_soon", _("Calibration due soon")
     OVERDUE = "overdue", _("Calibration overdue")
     STANDARD_EXPIRING = "standard_expiring", _("Standard certificate expiring")
+    STANDARD_EXPIRED = "standard_expired", _("Standard certificate expired")
 
 
 class Alert(models.Model):

@@ -29,13 +29,22 @@ def save_check_plan(*, actor, equipment: Equipment, interval_months: int, method
                     tolerance=None, unit: str = "", first_due: date | None = None) -> CheckPlan:
     granted = permissions.require(actor, "equipment.manage")
     errors = {}
+    if tolerance not in (None, ""):
+        try:
+            tolerance = Decimal(str(tolerance))
+        except InvalidOperation:
+            raise ValidationError({"tolerance": _("The tolerance must be a number.")}) from None
+        if not tolerance.is_finite():
+            raise ValidationError({"tolerance": _("The tolerance must be a number.")})
+    else:
+        tolerance = None
     if not interval_months or interval_months < 1:
         errors["interval_months"] = _("The interval must be at least 1 month.")
     if not method.strip():
         errors["method"] = _("Describe the check method.")
     if criterion not in CriterionKind.values:
         errors["criterion"] = _("Choose the acceptance criterion.")
-    if criterion == CriterionKind.TOLERANCE and (tolerance is None or Decimal(tolerance) <= 0):
+    if criterion == CriterionKind.TOLERANCE and (tolerance is None or tolerance <= 0):
         errors["tolerance"] = _("A tolerance criterion needs a positive tolerance.")
     if errors:
         raise ValidationError(errors)

@@ -18,6 +18,10 @@ from labqms import notify
 from labqms.models import Role, User
 
 
+# The Alert date of equipment that needs calibration and has none on record.
+NEVER = date(1900, 1, 1)
+
+
 @dataclass
 class JobResult:
     overdue: int
@@ -34,16 +38,28 @@ def run(today: date, days: int | None = None) -> JobResult:
     horizon = due_window(today, days)
     with transaction.atomic():
         equipment = list(
-            Equipment.objects.filter(needs_calibration=True, calibration_due__lte=horizon)
+            Equipment.objects.filter(needs_calibration=True)
+            .filter(Q(calibration_due__lte=horizon) | Q(calibration_due__isnull=True))
             .exclude(status=EquipmentStatus.RETIRED)
             .select_related("custodian")
         )
-        standards = list(MeasurementStandard.objects.filter(valid_until__gte=today, valid_until__lte=horizon))
+        # Expired certificates are flagged too (once), not only those about to expire.
+        standards = list(MeasurementStandard.objects.filter(valid_until__lte=horizon))
         wanted = []
         for item in equipment:
+            if item.calibration_due is None:  # needs calibration, none on record: overdue
+                wanted.append(Alert(equipment=item, state=AlertState.OVERDUE, due=NEVER))
+                continue
             state = AlertState.OVERDUE if item.calibration_due < today else AlertState.DUE_SOON
             wanted.append(Alert(equipment=item, state=state, due=item.calibration_due))
-        wanted += [Alert(standard=s, state=AlertState.STANDARD_EXPIRING, due=s.valid_until) for s in standards]
+        wanted += [
+            Alert(
+                standard=s,
+                state=AlertState.STANDARD_EXPIRED if s.valid_until < today else AlertState.STANDARD_EXPIRING,
+                due=s.valid_until,
+            )
+            for s in standards
+        ]
         seen = set(
             Alert.objects.filter(
                 Q(equipment__in=[a.equipment for a in wanted if a.equipment]) | Q(standard__in=standards)
@@ -60,14 +76,19 @@ def run(today: date, days: int | None = None) -> JobResult:
             else:
                 target, url = alert.standard, reverse("equipment:due_list")
                 recipients = set(leads)
-            subject = _("%(state)s: %(item)s (due %(due)s)") % {
-                "state": AlertState(alert.state).label, "item": target, "due": alert.due.isoformat(),
-            }
+            if alert.due == NEVER:
+                subject = _("%(state)s: %(item)s (no calibration on record)") % {
+                    "state": AlertState(alert.state).label, "item": target,
+                }
+            else:
+                subject = _("%(state)s: %(item)s (due %(due)s)") % {
+                    "state": AlertState(alert.state).label, "item": target, "due": alert.due.isoformat(),
+                }
             messages += [notify.Message(r, subject, "", url) for r in sorted(recipients, key=lambda u: u.pk)]
         notify.notify(messages)
     return JobResult(
         overdue=sum(1 for a in wanted if a.state == AlertState.OVERDUE),
         due_soon=sum(1 for a in wanted if a.state == AlertState.DUE_SOON),
-        standards_expiring=len(standards),
+        standards_expiring=sum(1 for a in wanted if a.standard is not None),
         notifications=len(messages),
     )

@@ -111,19 +111,20 @@ def test_a_second_run_creates_no_alerts_and_no_notifications(world, today, djang
 @pytest.mark.django_db
 def test_a_new_state_notifies_again_once(world, today, lead, techlead, operator, django_capture_on_commit_callbacks):
     """Due soon today, overdue 11 days later: one new alert and one more round of
-    notifications; the days after, nothing."""
+    notifications (and the standard certificate, expired by then, once more to the
+    leads); the days after, nothing."""
     run(today, django_capture_on_commit_callbacks)
     notes, mails = Notification.objects.count(), len(mail.outbox)
     later = run(today + 11 * DAY, django_capture_on_commit_callbacks)
-    assert later.notifications == 3
+    assert later.notifications == 3 + 2
     assert Alert.objects.filter(equipment=world["soon"], state=AlertState.OVERDUE).count() == 1
     assert Alert.objects.filter(equipment=world["soon"]).count() == 2
-    new = Notification.objects.order_by("-id")[:3]
+    assert Alert.objects.filter(state=AlertState.STANDARD_EXPIRED, standard__certificate_no="STD-SOON").count() == 1
+    new = [n for n in Notification.objects.order_by("-id")[:5] if "EQ-SOON" in n.subject]
     assert {n.recipient for n in new} == {lead, techlead, operator}
-    assert all("EQ-SOON" in n.subject for n in new)
-    assert len(mail.outbox) == mails + 3
+    assert len(mail.outbox) == mails + 5
     assert run(today + 12 * DAY, django_capture_on_commit_callbacks).notifications == 0
-    assert Notification.objects.count() == notes + 3
+    assert Notification.objects.count() == notes + 5
 
 
 @pytest.mark.django_db
@@ -154,8 +155,9 @@ def test_the_command_prints_the_counts(world, today, django_capture_on_commit_ca
     assert out.getvalue().strip() == "overdue=1 due_soon=1 standards_expiring=1 notifications=0"
     out = StringIO()
     call_command("equipment_due", "--date", (today + 11 * DAY).isoformat(), "--days", "300", stdout=out)
-    # EQ-SOON is overdue now, EQ-FINE due within 300 days; STD-SOON has expired, STD-LATER expires.
-    assert out.getvalue().strip() == "overdue=2 due_soon=1 standards_expiring=1 notifications=8"
+    # EQ-SOON is overdue now, EQ-FINE due within 300 days; STD-SOON has expired (flagged
+    # once more as expired), STD-LATER expires.
+    assert out.getvalue().strip() == "overdue=2 due_soon=1 standards_expiring=2 notifications=10"
 
 
 @pytest.mark.django_db
@@ -194,3 +196,15 @@ def test_the_same_number_of_queries_for_10_and_for_1000_items(lead, techlead, op
     assert large.overdue + large.due_soon == 1000 and large.notifications == 3000
     assert len(mail.outbox) == 3000
     assert large_queries == small_queries, (small_queries, large_queries)
+
+
+@pytest.mark.django_db
+def test_equipment_never_calibrated_is_flagged_once(world, today, make_equipment, django_capture_on_commit_callbacks):
+    """R-EQP-10: equipment that needs calibration and has none on record is blocked by the
+    gate, so the job reports it as overdue — once."""
+    make_equipment("EQ-NEW", months_ago=None)
+    first = run(today, django_capture_on_commit_callbacks)
+    assert first.overdue == 2
+    assert Alert.objects.filter(equipment__lab_id="EQ-NEW", state=AlertState.OVERDUE).count() == 1
+    assert any("EQ-NEW" in n.subject for n in Notification.objects.all())
+    assert run(today + DAY, django_capture_on_commit_callbacks).notifications == 0
