@@ -110,6 +110,7 @@ def seed(users: dict) -> None:
     register.save_standard(actor=lead, data={"name": "医用诊断X射线辐射源检定装置", "certificate_no": "[2023]苏量标证字第0103号",
                            "measurand": "管电压 40–150 kV", "valid_from": dt.date(2023, 9, 1), "valid_until": dt.date(2028, 8, 31)},
                            members=[items["BZ-006"], items["BZ-007"]])
+    _demo_uses(items["BZ-007"], tech, today)
     # Intermediate checks: a plan per standard; the dose meter's last check failed.
     for lab_id in ("BZ-001", "BZ-003", "BZ-007"):
         plan = checks.save_check_plan(actor=lead, equipment=items[lab_id], interval_months=6,
@@ -124,3 +125,30 @@ def seed(users: dict) -> None:
                      description="温控失灵，升温不止", action_taken="断电，报修厂家")
     checks.log_event(actor=tech, equipment=items["BZ-001"], kind=LogKind.MAINTENANCE, occurred_on=today - dt.timedelta(days=20),
                      description="清洁气路，检查袖带接头", action_taken="正常")
+
+
+def _demo_uses(equipment, user, today):
+    """Until [Records] writes usage snapshots, the demo links the dose meter to the X-ray
+    samples of the demo orders, so its impact analysis has something to decide."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from equipment.models import EquipmentUse
+    from intake.models import Sample
+
+    samples = list(Sample.objects.filter(item__category__code="XR-DIAG")[:3])
+    for offset, sample in enumerate(samples):
+        used_on = today - dt.timedelta(days=20 - offset)
+        EquipmentUse.objects.create(
+            equipment=equipment,
+            used_on=used_on,
+            used_by=user,
+            record_type=ContentType.objects.get_for_model(Sample),
+            record_id=str(sample.pk),
+            record_label=f"{sample.sample_id}（演示）",
+            snapshot={
+                "lab_id": equipment.lab_id,
+                "status": equipment.status,
+                "calibration_due": equipment.calibration_due.isoformat() if equipment.calibration_due else None,
+                "certificate_no": equipment.last_certificate_no,
+            },
+        )
