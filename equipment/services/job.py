@@ -17,7 +17,6 @@ from equipment.models import Alert, AlertState, Equipment, EquipmentStatus, Meas
 from labqms import notify
 from labqms.models import Role, User
 
-
 # The Alert date of equipment that needs calibration and has none on record.
 NEVER = date(1900, 1, 1)
 
