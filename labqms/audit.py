@@ -77,6 +77,7 @@ ACTION_LABELS = {
     "equipment.check_planned": _("Intermediate check planned"),
     "equipment.check_recorded": _("Intermediate check recorded"),
     "equipment.logged": _("Maintenance or incident logged"),
+    "equipment.maintenance_planned": _("Maintenance planned"),
     "equipment.returned": _("Return check recorded"),
     "equipment.impact_opened": _("Impact analysis opened"),
     "equipment.impact_decided": _("Impact decision recorded"),

@@ -121,6 +121,13 @@ class CorrectionPointForm(BootstrapMixin, forms.Form):
 CorrectionPointFormSet = forms.formset_factory(CorrectionPointForm, extra=3, max_num=500, absolute_max=500)
 
 
+class MaintenancePlanForm(BootstrapMixin, forms.Form):
+    """A maintenance task of the maintenance plan (R-EQP-2)."""
+
+    task = forms.CharField(label=_("Task"), max_length=300)
+    interval_months = forms.IntegerField(label=_("Every (months)"))
+
+
 class CheckPlanForm(BootstrapMixin, forms.Form):
     """An intermediate check plan (期间核查计划, R-EQP-7)."""
 

@@ -20,6 +20,7 @@ from equipment.models import (
     IntermediateCheck,
     LogEntry,
     LogKind,
+    MaintenancePlan,
     StopReason,
 )
 from labqms import audit, permissions
@@ -112,6 +113,24 @@ def record_check(*, actor, plan: CheckPlan, checked_on: date, measured, referenc
                           detail=_("Intermediate check on %(date)s: %(value)s") % {"date": checked_on, "value": value},
                           found_on=checked_on)
     return check
+
+
+def save_maintenance_plan(*, actor, equipment: Equipment, task: str, interval_months: int) -> MaintenancePlan:
+    """A maintenance task and how often it is due (R-EQP-2 maintenance plan)."""
+    granted = permissions.require(actor, "equipment.manage")
+    errors = {}
+    if not task.strip():
+        errors["task"] = _("Describe the maintenance task.")
+    if not interval_months or interval_months < 1:
+        errors["interval_months"] = _("The interval must be at least 1 month.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        plan = MaintenancePlan.objects.create(equipment=equipment, task=task.strip(), interval_months=interval_months)
+        audit.record(actor=actor, action="equipment.maintenance_planned", target=equipment,
+                     changes={"maintenance_plan": [None, f"{plan.task} / {interval_months}"]},
+                     as_deputy_of=granted.as_deputy_of)
+    return plan
 
 
 def log_event(*, actor, equipment: Equipment, kind: str, occurred_on: date, description: str,

@@ -123,6 +123,7 @@ def _detail_context(request, equipment: Equipment, bound: dict | None = None) ->
         "status": forms.StatusForm(prefix="status", offered=offered_statuses(equipment, request.user)),
         "attachment": forms.AttachmentForm(prefix="attachment"),
         "plan": forms.CheckPlanForm(prefix="plan"),
+        "maintenance": forms.MaintenancePlanForm(prefix="maintenance"),
         "log": forms.LogForm(prefix="log", equipment=equipment, initial={"occurred_on": today}),
         "return": forms.ReturnForm(prefix="return"),
     }
@@ -408,6 +409,21 @@ def check_plan_add(request, pk):
 
 
 @login_required
+@require_POST
+def maintenance_plan_add(request, pk):
+    equipment = _equipment_or_404(request, pk)
+    form = forms.MaintenancePlanForm(request.POST, prefix="maintenance")
+    return _run(
+        request, equipment, form,
+        lambda data: check_services.save_maintenance_plan(
+            actor=request.user, equipment=equipment, task=data["task"], interval_months=data["interval_months"],
+        ),
+        lambda plan: _("Maintenance plan saved: %(task)s.") % {"task": plan.task},
+        needs="equipment.manage", section="log",
+    )
+
+
+@login_required
 def check_add(request, pk):
     """Record an intermediate check; a failed one takes the equipment out of service and
     opens an impact analysis (the service does both; the message links to it)."""
@@ -525,6 +541,7 @@ urlpatterns = [
     path("calibrations/<int:pk>/approve/", calibration_approve, name="calibration_approve"),
     path("calibrations/<int:pk>/corrections/", corrections_set, name="corrections_set"),
     path("<int:pk>/check-plans/add/", check_plan_add, name="check_plan_add"),
+    path("<int:pk>/maintenance-plans/add/", maintenance_plan_add, name="maintenance_plan_add"),
     path("check-plans/<int:pk>/checks/add/", check_add, name="check_add"),
     path("<int:pk>/log/add/", log_add, name="log_add"),
     path("<int:pk>/checkout/", checkout, name="checkout"),
