@@ -94,7 +94,7 @@ class ConfirmForm(BootstrapMixin, forms.Form):
 
 
 class CorrectionHeaderForm(BootstrapMixin, forms.Form):
-    unit = forms.CharField(label=_("Unit"), max_length=30)
+    unit = forms.CharField(label=_("Unit of measurement"), max_length=30)
 
 
 class CorrectionPointForm(BootstrapMixin, forms.Form):
@@ -132,13 +132,13 @@ class CheckPlanForm(BootstrapMixin, forms.Form):
     """An intermediate check plan (期间核查计划, R-EQP-7)."""
 
     interval_months = forms.IntegerField(label=_("Every (months)"))
-    method = forms.CharField(label=_("Method"), widget=forms.Textarea(attrs={"rows": 2}))
+    method = forms.CharField(label=_("Check method"), widget=forms.Textarea(attrs={"rows": 2}))
     criterion = forms.ChoiceField(label=_("Acceptance criterion"), choices=CriterionKind.choices)
     tolerance = forms.DecimalField(
         label=_("Tolerance"), required=False, max_digits=14, decimal_places=6,
         help_text=_("For the tolerance criterion: the largest allowed |measured − reference|."),
     )
-    unit = forms.CharField(label=_("Unit"), required=False, max_length=30)
+    unit = forms.CharField(label=_("Unit of measurement"), required=False, max_length=30)
     first_due = forms.DateField(
         label=_("First check due"), required=False, widget=DATE,
         help_text=_("Leave empty: today plus the interval."),

@@ -62,7 +62,7 @@ class ImpactDecisionForm(BootstrapMixin, forms.Form):
     """The technical lead's decision on one affected record (use a per-item ``prefix``)."""
 
     decision = forms.ChoiceField(
-        label=_("Decision"), required=False, choices=[("", "—")] + DECISIONS
+        label=_("Impact decision"), required=False, choices=[("", "—")] + DECISIONS
     )
     note = forms.CharField(
         label=_("Note"),

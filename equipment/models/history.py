@@ -29,7 +29,7 @@ class Calibration(models.Model):
     equipment = models.ForeignKey(
         Equipment, on_delete=models.PROTECT, related_name="calibrations", verbose_name=_("equipment")
     )
-    provider = models.CharField(_("provider"), max_length=200)
+    provider = models.CharField(_("calibration provider"), max_length=200)
     certificate_no = models.CharField(_("certificate number"), max_length=100)
     calibrated_on = models.DateField(_("calibration date"))
     result = models.CharField(_("result"), max_length=20, choices=CalibrationResult.choices)
@@ -78,7 +78,7 @@ class CorrectionTable(models.Model):
     )
     version = models.PositiveSmallIntegerField(_("version"))
     in_force = models.BooleanField(_("in force"), default=True)
-    unit = models.CharField(_("unit"), max_length=30)
+    unit = models.CharField(_("unit of measurement"), max_length=30)
     points = models.JSONField(_("points"), help_text=_("[{nominal, correction}]"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
@@ -113,10 +113,10 @@ class CheckPlan(models.Model):
         Equipment, on_delete=models.CASCADE, related_name="check_plans", verbose_name=_("equipment")
     )
     interval_months = models.PositiveSmallIntegerField(_("every (months)"))
-    method = models.TextField(_("method"))
+    method = models.TextField(_("check method"))
     criterion = models.CharField(_("acceptance criterion"), max_length=20, choices=CriterionKind.choices)
     tolerance = models.DecimalField(_("tolerance"), max_digits=14, decimal_places=6, null=True, blank=True)
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit = models.CharField(_("unit of measurement"), max_length=30, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     next_due = models.DateField(_("next check due"), null=True, blank=True)
 

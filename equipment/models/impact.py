@@ -48,7 +48,7 @@ class ImpactTrigger(models.TextChoices):
 
 
 class ImpactStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Being analysed")
     DECIDED = "decided", _("Decided")
 
 
@@ -100,7 +100,7 @@ class ImpactItem(models.Model):
     )
     use = models.ForeignKey(EquipmentUse, on_delete=models.PROTECT, related_name="+", verbose_name=_("use"))
     decision = models.CharField(
-        _("decision"), max_length=20, choices=ImpactDecision.choices, default=ImpactDecision.PENDING
+        _("impact decision"), max_length=20, choices=ImpactDecision.choices, default=ImpactDecision.PENDING
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     decided_by = models.ForeignKey(
