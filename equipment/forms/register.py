@@ -7,6 +7,7 @@ service, and give the form its own copy of the instance so that form validation 
 change the object the service compares against for the audit trail (R-EQP-9)."""
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -116,9 +117,23 @@ class EquipmentForm(forms.ModelForm):
         self.fields["custodian"].queryset = User.objects.filter(active).order_by(
             "full_name", "username"
         )
-        self.fields["calibration_interval_months"].help_text = _(
-            "Required when the equipment needs calibration (at least 1 month)."
-        )
+        interval = self.fields["calibration_interval_months"]
+        interval.help_text = _("Required when the equipment needs calibration (at least 1 month).")
+        # The model allows 1 month at least; say so for -3 too, not "at least 0" first.
+        interval.min_value = 1
+        interval.validators = [
+            v for v in interval.validators if not isinstance(v, MinValueValidator)
+        ] + [MinValueValidator(1)]
+        interval.widget.attrs["min"] = 1
+
+    def clean_lab_id(self):
+        """Lab IDs are unique regardless of case and surrounding spaces: "bz-001" is
+        the label "BZ-001" already on another instrument."""
+        lab_id = (self.cleaned_data.get("lab_id") or "").strip()
+        clash = Equipment.objects.filter(lab_id__iexact=lab_id).exclude(pk=self.instance.pk)
+        if lab_id and clash.exists():
+            raise forms.ValidationError(self.instance.unique_error_message(Equipment, ["lab_id"]))
+        return lab_id
 
 
 class EquipmentEditForm(EquipmentForm):

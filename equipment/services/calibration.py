@@ -68,6 +68,8 @@ def record_calibration(
         check_upload(certificate_file, "certificate_file")
     with transaction.atomic():
         equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+        if equipment.calibrations.filter(certificate_no=certificate_no.strip(), calibrated_on=calibrated_on).exists():
+            raise ValidationError({"certificate_no": _("This certificate is already recorded for this equipment.")})
         calibration = Calibration.objects.create(
             equipment=equipment,
             provider=provider.strip(),

@@ -62,6 +62,12 @@ def change_status(*, actor, equipment: Equipment, status: str, reason: str = "",
         raise ValidationError(_("Equipment leaves the lab through a check-out."))
     with transaction.atomic():
         equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+        if status in USABLE and equipment.status not in USABLE and equipment.is_overdue(timezone.localdate()):
+            # A green label on overdue equipment would contradict the gate (R-EQP-5, R-EQP-10).
+            raise ValidationError(
+                _("%(eq)s has no valid calibration: record the calibration before returning it to use.")
+                % {"eq": equipment}
+            )
         _apply(equipment, status, actor=actor, reason=reason, note=note, decision=decision)
         if status == EquipmentStatus.OUT_OF_SERVICE and reason == StopReason.SUSPECT:
             from equipment.models import ImpactTrigger

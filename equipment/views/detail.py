@@ -8,6 +8,7 @@ from again with the bound form, so nothing typed is lost; outsiders get 404."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Prefetch
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from equipment.forms import detail as forms
 from equipment.models import (
+    Attachment,
     Calibration,
     CheckOut,
     CheckPlan,
@@ -408,6 +411,32 @@ def check_plan_add(request, pk):
     )
 
 
+def _file_response(field):
+    if not field:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=False, filename=os.path.basename(field.name))
+
+
+@login_required
+def attachment_file(request, pk):
+    """Attachments are lab records: served to staff only, never from a public /media URL."""
+    permissions.require_or_404(request.user, "equipment.view")
+    attachment = get_object_or_404(Attachment, pk=pk)
+    return _file_response(attachment.file)
+
+
+@login_required
+def calibration_file(request, pk):
+    """The uploaded calibration certificate, to staff only."""
+    permissions.require_or_404(request.user, "equipment.view")
+    calibration = get_object_or_404(Calibration, pk=pk)
+    return _file_response(calibration.certificate_file)
+
+
 @login_required
 @require_POST
 def maintenance_plan_add(request, pk):
@@ -542,6 +571,8 @@ urlpatterns = [
     path("calibrations/<int:pk>/corrections/", corrections_set, name="corrections_set"),
     path("<int:pk>/check-plans/add/", check_plan_add, name="check_plan_add"),
     path("<int:pk>/maintenance-plans/add/", maintenance_plan_add, name="maintenance_plan_add"),
+    path("attachments/<int:pk>/file/", attachment_file, name="attachment_file"),
+    path("calibrations/<int:pk>/file/", calibration_file, name="calibration_file"),
     path("check-plans/<int:pk>/checks/add/", check_add, name="check_add"),
     path("<int:pk>/log/add/", log_add, name="log_add"),
     path("<int:pk>/checkout/", checkout, name="checkout"),

@@ -72,7 +72,8 @@ def _label(request, equipment: Equipment, today) -> dict:
         "url": url,
         "qr": _label_qr(url),
         # Printed today for equipment already past its due date: the gate refuses it.
-        "overdue": equipment.is_overdue(today),
+        # Retired equipment is never flagged (as on the list and the due page).
+        "overdue": equipment.is_overdue(today) and equipment.status != EquipmentStatus.RETIRED,
     }
 
 

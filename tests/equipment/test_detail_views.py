@@ -201,7 +201,7 @@ def test_attachment_upload_pdf_ok_and_non_pdf_refused(client, settings, make_equ
     good = SimpleUploadedFile("manual.pdf", PDF, content_type="application/pdf")
     response = client.post(url, {"attachment-title": "说明书", "attachment-file": good}, follow=True)
     attachment = Attachment.objects.get()
-    assert attachment.file.url in response.content.decode()
+    assert reverse("equipment:attachment_file", args=[attachment.pk]) in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -222,7 +222,7 @@ def test_calibration_through_the_view_updates_the_due_date(client, settings, mak
     calibration = Calibration.objects.get(certificate_no="JJ-2025-001")
     assert not calibration.due_stated_by_provider and calibration.certificate_file
     body = response.content.decode()
-    assert "calibration-banner" not in body and calibration.certificate_file.url in body
+    assert "calibration-banner" not in body and reverse("equipment:calibration_file", args=[calibration.pk]) in body
 
 
 @pytest.mark.django_db
@@ -640,3 +640,25 @@ def test_actions_refuse_outsiders_and_onlookers_without_writing(name, client, se
     assert AuditEvent.objects.count() == before
     client.logout()
     assert "/accounts/login/" in client.post(url, {})["Location"]
+
+
+@pytest.mark.django_db
+def test_uploaded_files_are_served_to_staff_only(client, make_equipment, operator, customer, settings, tmp_path):
+    """R-EQP-2 copies of certificates are lab records: staff download them through a
+    permission-checked view; customers get 404 and there is no public /media URL."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from equipment.services import register as register_services
+
+    settings.MEDIA_ROOT = tmp_path
+    equipment = make_equipment("EQ-F")
+    attachment = register_services.add_attachment(
+        actor=operator, equipment=equipment, title="说明书", upload=SimpleUploadedFile("m.pdf", b"%PDF-1.4 manual")
+    )
+    url = reverse("equipment:attachment_file", args=[attachment.pk])
+    client.force_login(operator)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    client.force_login(customer)
+    assert client.get(url).status_code == 404
+    assert client.get(f"/media/{attachment.file.name}").status_code == 404

@@ -58,6 +58,8 @@ GATES = {
     "equipment:corrections_set": "equipment.maintain",
     "equipment:check_plan_add": "equipment.manage",
     "equipment:maintenance_plan_add": "equipment.manage",
+    "equipment:attachment_file": "equipment.view",
+    "equipment:calibration_file": "equipment.view",
     "equipment:check_add": "equipment.maintain",
     "equipment:log_add": "equipment.maintain",
     "equipment:checkout": "equipment.maintain",
@@ -118,12 +120,19 @@ def world(make_equipment, operator, lead, customer, counter, qualitylead, head, 
     older = calibration.record_calibration(actor=operator, equipment=equipment, provider="省计量院",
                                            certificate_no="OLD-1", calibrated_on=today - dt.timedelta(days=400),
                                            result=CalibrationResult.PASS)
+    pdf = SimpleUploadedFile("cert.pdf", b"%PDF-1.4 test certificate", content_type="application/pdf")
+    with_file = calibration.record_calibration(actor=operator, equipment=equipment, provider="省计量院",
+                                               certificate_no="FILE-1", calibrated_on=today - dt.timedelta(days=500),
+                                               result=CalibrationResult.PASS, certificate_file=pdf)
+    attachment = register.add_attachment(actor=operator, equipment=equipment, title="说明书",
+                                         upload=SimpleUploadedFile("manual.pdf", b"%PDF-1.4 manual"))
     nothing_used = impact.open_analysis(actor=operator, equipment=away, trigger=ImpactTrigger.SUSPECT,
                                         detail="外观损坏", found_on=today)
     ids = {
         "equipment": equipment.pk, "calibration": cal.pk, "unconfirmed": older.pk, "plan": plan.pk,
         "checkout": out.pk, "standard": standard.pk, "analysis": analysis.pk, "item": analysis.items.get().pk,
-        "empty_analysis": nothing_used.pk, "custodian": operator.pk,
+        "empty_analysis": nothing_used.pk, "custodian": operator.pk, "attachment": attachment.pk,
+        "with_file": with_file.pk,
     }
     users = {
         "anonymous": None, "customer": customer, "counter": counter, "technician": operator, "techlead": lead,
@@ -135,7 +144,8 @@ def world(make_equipment, operator, lead, customer, counter, qualitylead, head, 
 KWARGS = {
     "calibration_confirm": "unconfirmed", "calibration_approve": "calibration", "corrections_set": "calibration",
     "check_add": "plan", "checkin": "checkout", "standard_edit": "standard", "impact_detail": "analysis",
-    "impact_conclude": "empty_analysis", "impact_decide": "item",
+    "impact_conclude": "empty_analysis", "impact_decide": "item", "attachment_file": "attachment",
+    "calibration_file": "with_file",
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from kombu import pools
 
 from labqms.celery import app as celery_app
@@ -51,8 +51,14 @@ def test_a_task_queued_after_commit_is_run_by_a_worker(broker, head, technician)
         with transaction.atomic():
             transaction.on_commit(lambda: grant_verification.delay(head.pk, technician.pk))
         deadline = time.monotonic() + 30
+        event = None
         while time.monotonic() < deadline:
-            event = AuditEvent.objects.filter(action="authorisation.granted").first()
+            try:
+                event = AuditEvent.objects.filter(action="authorisation.granted").first()
+            except OperationalError:
+                # SQLite's in-memory test database (shared cache) locks the table while the
+                # worker thread writes; ask again.
+                event = None
             if event:
                 break
             time.sleep(0.2)
