@@ -500,10 +500,13 @@ def test_needs_calibration_without_interval_shows_the_service_error_on_the_field
 
 @pytest.mark.django_db
 def test_duplicate_lab_id_is_refused_on_the_field(lead_client, make_equipment):
+    """R-EQP-3: unique identification — the same lab ID, also in other case or with
+    spaces, is refused."""
     make_equipment("EQ-1")
-    response = lead_client.post(reverse("equipment:equipment_create"), form_data(lab_id="EQ-1"))
-    assert response.status_code == 200
-    assert response.context["form"].errors["lab_id"]
+    for typed in ("EQ-1", " eq-1 "):
+        response = lead_client.post(reverse("equipment:equipment_create"), form_data(lab_id=typed))
+        assert response.status_code == 200
+        assert response.context["form"].errors["lab_id"]
     assert Equipment.objects.count() == 1
 
 
