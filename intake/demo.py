@@ -26,6 +26,7 @@ from intake.models import (
 )
 from intake.services import orders as order_services
 from intake.services import samples as sample_services
+from labqms.models import User
 
 V, C = Service.VERIFICATION, Service.CALIBRATION
 # code, 中文名, English name, compulsory, catalogue entry, service, method code, method title,
@@ -161,7 +162,8 @@ def _demo_orders(counter, customers, c):
     order = _accepted(counter, order)
     tech = order.samples.first()
     sample_services.receive_sample(actor=counter, sample=tech, location=location)
-    sample_services.mark_sample_in_test(actor=counter, sample=tech)
-    sample_services.mark_sample_tested(actor=counter, sample=tech)
+    technician = User.objects.get(username="tech1")
+    sample_services.mark_sample_in_test(actor=technician, sample=tech)
+    sample_services.mark_sample_tested(actor=technician, sample=tech)
     sample_services.check_integrity(actor=counter, sample=tech, intact=True)
     assert order.samples.filter(status=SampleStatus.READY).exists()

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "order.payment_recorded": _("Payment recorded"),
     "order.credit_approved": _("Credit approved"),
     "order.released": _("Samples released"),
+    "order.status_released": _("Order released (every sample handed back)"),
     "sample.received": _("Sample received"),
     "sample.integrity_checked": _("Integrity checked after testing"),
     "sample.returned": _("Sample returned untested"),

@@ -58,7 +58,12 @@ def check_in(*, actor, checkout: CheckOut, count_ok: bool, function_ok: bool, ca
         checkout.count_ok, checkout.function_ok, checkout.calibration_ok = count_ok, function_ok, calibration_ok
         checkout.return_notes = notes.strip()
         checkout.save()
-        if count_ok and function_ok and calibration_ok and equipment.status_before_off_site in (
+        overdue = equipment.is_overdue(timezone.localdate())
+        if overdue and count_ok and function_ok:
+            # Back, but its calibration has run out while away: no green label (R-EQP-5).
+            _apply(equipment, EquipmentStatus.OUT_OF_SERVICE, actor=actor, reason=StopReason.OVERDUE,
+                   note=notes.strip() or _("Returned with its calibration overdue"), via_return=True, decision=granted)
+        elif count_ok and function_ok and calibration_ok and equipment.status_before_off_site in (
             EquipmentStatus.IN_SERVICE, EquipmentStatus.RESTRICTED
         ):
             target = equipment.status_before_off_site

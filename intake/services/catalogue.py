@@ -92,9 +92,14 @@ def end_scope(*, actor, scope: AuthorisedScope, last_day, reason: str) -> Author
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the scope ends.")})
     last_day = last_day or timezone.localdate()
-    if last_day < scope.valid_from:
-        raise ValidationError({"last_day": _("The end date is before the start date.")})
     with transaction.atomic():
+        scope = AuthorisedScope.objects.select_for_update().get(pk=scope.pk)
+        if last_day < scope.valid_from:
+            raise ValidationError({"last_day": _("The end date is before the start date.")})
+        if scope.valid_until is not None and last_day > scope.valid_until:
+            # Ending a scope never lengthens it; a longer authorisation is a new scope row.
+            raise ValidationError({"last_day": _("The scope already ends on %(date)s; ending it cannot extend it.")
+                                   % {"date": scope.valid_until.isoformat()}})
         before = scope.valid_until
         scope.valid_until = last_day
         scope.save(update_fields=["valid_until"])

@@ -577,9 +577,16 @@ def complete_if_done(order: Order, actor) -> bool:
         _queue_email(notice)
     if not order.samples.exclude(status__in=[SampleStatus.RELEASED, SampleStatus.RETURNED]).exists():
         # Everything already went back (released early or returned untested).
-        order.status, order.released_at = OrderStatus.RELEASED, timezone.now()
-        order.save(update_fields=["status", "released_at"])
+        mark_released(order, actor)
     return True
+
+
+def mark_released(order: Order, actor) -> None:
+    """Completed → released once every sample has gone back (through the table, audited)."""
+    before = _set_status(order, OrderStatus.RELEASED)
+    order.released_at = timezone.now()
+    order.save(update_fields=["status", "released_at"])
+    audit.record(actor=actor, action="order.status_released", target=order, changes={"status": [before, order.status]})
 
 
 def record_payment(*, actor, order: Order, amount, method: str, receipt_no: str) -> Payment:

@@ -118,6 +118,8 @@ def receive_sample(
     """Receipt inspection (R-SMP-1).  Anomalies must be described and confirmed by the
     customer on the spot.  With a location the sample is stored at once (R-SMP-3)."""
     granted = permissions.require(actor, "intake.receive_order")
+    if location is not None and not location.is_active:
+        raise ValidationError({"location": _("Choose a storage location in use.")})
     all_ok = packaging_ok and appearance_ok and markings_ok and accessories_ok
     if not all_ok and not anomalies.strip():
         raise ValidationError({"anomalies": _("Describe what is wrong.")})
@@ -178,8 +180,9 @@ def store_sample(*, actor, sample: Sample, location: StorageLocation, note: str 
 
 def mark_sample_in_test(*, actor, sample: Sample, note: str = "") -> Sample:
     """Work starts (called when [Records] starts a task).  A lab sample must have been
-    received; an on-site sample goes from registered straight to in test."""
-    permissions.require(actor, "intake.handle_samples", sample)
+    received; an on-site sample goes from registered straight to in test.  Only technical
+    staff start and finish work; the counter cannot make a sample "tested"."""
+    permissions.require(actor, "intake.technical_work", sample)
     with transaction.atomic():
         sample = _locked(sample)
         _require_accepted(sample)
@@ -191,7 +194,7 @@ def mark_sample_in_test(*, actor, sample: Sample, note: str = "") -> Sample:
 
 def mark_sample_tested(*, actor, sample: Sample, note: str = "") -> Sample:
     """Work on the sample is finished (called by [Records] when the record is checked)."""
-    permissions.require(actor, "intake.handle_samples", sample)
+    permissions.require(actor, "intake.technical_work", sample)
     with transaction.atomic():
         sample = _locked(sample)
         _move(sample, SampleStatus.TESTED, actor=actor, action="tested", note=note)
@@ -347,7 +350,7 @@ def release_samples(
         )
         remaining = order.samples.exclude(status__in=[SampleStatus.RELEASED, SampleStatus.RETURNED]).exists()
         if not remaining and order.status == OrderStatus.COMPLETED:
-            order.status = OrderStatus.RELEASED
-            order.released_at = timezone.now()
-            order.save(update_fields=["status", "released_at"])
+            from intake.services.orders import mark_released
+
+            mark_released(order, actor)
     return release

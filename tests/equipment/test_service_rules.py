@@ -1,11 +1,19 @@
 """Rules added after the browser pass: no green label on overdue equipment, no
 calibration recorded twice."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from equipment.models import CalibrationResult, EquipmentStatus, StopReason
-from equipment.services import calibration, status
+from equipment.models import (
+    CalibrationResult,
+    CheckOutPurpose,
+    Equipment,
+    EquipmentStatus,
+    StopReason,
+)
+from equipment.services import calibration, checkout, status
 
 
 @pytest.mark.django_db
@@ -35,3 +43,18 @@ def test_the_same_certificate_is_not_recorded_twice(make_equipment, operator, to
     with pytest.raises(ValidationError):
         calibration.record_calibration(**kwargs)
     assert equipment.calibrations.count() == 1
+
+
+@pytest.mark.django_db
+def test_return_check_on_overdue_equipment_keeps_it_out_of_use(make_equipment, operator, today):
+    """R-EQP-6: back from site with the calibration run out while away → out of service
+    (overdue), not a green label."""
+    equipment = make_equipment("EQ-R", months_ago=3)
+    out = checkout.check_out(actor=operator, equipment=equipment, purpose=CheckOutPurpose.ON_SITE, destination="市一医院",
+                             condition_ok=True, packed_ok=True)
+    # While it was away, its due date passed.
+    Equipment.objects.filter(pk=equipment.pk).update(calibration_due=today - dt.timedelta(days=1))
+    checkout.check_in(actor=operator, checkout=out, count_ok=True, function_ok=True, calibration_ok=True)
+    equipment.refresh_from_db()
+    assert equipment.status == EquipmentStatus.OUT_OF_SERVICE
+    assert equipment.stop_reason == StopReason.OVERDUE

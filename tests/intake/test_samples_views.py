@@ -318,9 +318,9 @@ def test_damaged_without_notes_is_refused_and_keeps_the_choice(client, technicia
 
 
 @pytest.mark.django_db
-def test_refused_transition_shows_the_message_not_an_error_page(client, clerk, received_sample):
+def test_refused_transition_shows_the_message_not_an_error_page(client, technician, received_sample):
     """A stored sample cannot be marked tested: the service's sentence is shown."""
-    client.force_login(clerk)
+    client.force_login(technician)
     response = client.post(reverse("intake:sample_tested", kwargs={"pk": received_sample.pk}), {"tested-note": ""})
     assert response.status_code == 302
     [message] = _messages(response)
@@ -609,3 +609,17 @@ def test_technician_sees_sample_pages_but_not_the_counters_forms(client, technic
     for name in ("intake:ready_queue", "intake:at_risk_queue", "intake:sample_list"):
         assert client.get(reverse(name)).status_code == 200
     assert client.get(reverse("intake:order_release", kwargs={"pk": received_sample.order_id})).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_counter_cannot_make_a_sample_tested(clerk, received_sample):
+    """R-SMP-3/R-TST-1: only technical staff start and finish work on a sample; a clerk
+    cannot take it to "tested" (and so to release) without a technician."""
+    from django.core.exceptions import PermissionDenied
+
+    from intake.services import samples as sample_services
+
+    with pytest.raises(PermissionDenied):
+        sample_services.mark_sample_in_test(actor=clerk, sample=received_sample)
+    received_sample.refresh_from_db()
+    assert received_sample.status == SampleStatus.STORED

@@ -68,11 +68,15 @@ def _review(actor, order, decision=ReviewDecision.ACCEPT, **kwargs):
 
 
 def _ready(clerk, order):
-    """Take every sample of an accepted lab order through to ready (order → completed)."""
+    """Take every sample of an accepted lab order through to ready (order → completed);
+    a technician does the work in between."""
+    from tests.factories import UserFactory
+
+    tech = UserFactory(roles=["technician"])
     for sample in order.samples.all():
         sample_services.receive_sample(actor=clerk, sample=sample)
-        sample_services.mark_sample_in_test(actor=clerk, sample=sample)
-        sample_services.mark_sample_tested(actor=clerk, sample=sample)
+        sample_services.mark_sample_in_test(actor=tech, sample=sample)
+        sample_services.mark_sample_tested(actor=tech, sample=sample)
         sample_services.check_integrity(actor=clerk, sample=sample, intact=True)
     order.refresh_from_db()
     return order

@@ -1,0 +1,50 @@
+"""Rules tightened after a code review."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from intake.services import catalogue
+from labqms.models import AuditEvent
+
+
+@pytest.mark.django_db
+def test_ending_a_scope_never_extends_it(categories, techlead):
+    """R-INT-2: the authorised scope ends; "ending" it later than it ends is refused."""
+    scope = categories["bp"].scopes.get()
+    with pytest.raises(ValidationError):
+        catalogue.end_scope(actor=techlead, scope=scope, last_day=dt.date(2031, 6, 30), reason="延期")
+    scope.refresh_from_db()
+    assert scope.valid_until == dt.date(2030, 12, 31)
+    catalogue.end_scope(actor=techlead, scope=scope, last_day=dt.date(2029, 12, 31), reason="授权证书注销")
+    scope.refresh_from_db()
+    assert scope.valid_until == dt.date(2029, 12, 31)
+
+
+@pytest.mark.django_db
+def test_order_released_goes_through_the_table_and_is_audited(make_order, categories, clerk, technician, location):
+    """R-INT-7: the order's last step (completed → released) is an audited transition."""
+    from intake.models import OrderStatus
+    from intake.services import orders, samples
+
+    order = make_order([line_for(categories)])
+    sample = order.samples.get()
+    samples.receive_sample(actor=clerk, sample=sample, location=location)
+    samples.mark_sample_in_test(actor=technician, sample=sample)
+    samples.mark_sample_tested(actor=technician, sample=sample)
+    samples.check_integrity(actor=clerk, sample=sample, intact=True)
+    orders.record_payment(actor=clerk, order=order, amount="80.00", method="cash", receipt_no="R-1")
+    sample.refresh_from_db()
+    samples.release_samples(actor=clerk, order=order, samples=[sample], receiver_name="刘洋",
+                            receiver_id_document="身份证 1234", handed_over="器具及证书")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RELEASED
+    event = AuditEvent.objects.get(action="order.status_released", target_id=str(order.pk))
+    assert event.changes["status"] == [OrderStatus.COMPLETED, OrderStatus.RELEASED]
+
+
+def line_for(categories):
+    from tests.intake.conftest import line
+
+    return line(categories["bp"], "BP-R1")
