@@ -253,7 +253,7 @@ def test_scan_of_an_unknown_code_searches_the_list_with_a_warning(client, clerk,
 
 
 @pytest.mark.django_db
-def test_sample_page_shows_inspection_and_custody_trail(client, clerk, received_sample):
+def test_sample_page_shows_inspection_and_custody_trail(client, clerk, technician, received_sample):
     """R-SMP-3: the custody trail lists who moved the sample from which status, where."""
     client.force_login(clerk)
     response = client.get(reverse("intake:sample_detail", kwargs={"pk": received_sample.pk}))
@@ -263,8 +263,12 @@ def test_sample_page_shows_inspection_and_custody_trail(client, clerk, received_
     assert html.count('data-testid="custody-row"') == 3
     assert "收样室" in html  # the storage location
     assert reverse("intake:sample_label", kwargs={"pk": received_sample.pk}) in html
-    assert 'data-testid="form-in-test"' in html and 'data-testid="form-store"' in html
+    # The counter moves it; starting work is for technical staff only.
+    assert 'data-testid="form-in-test"' not in html and 'data-testid="form-store"' in html
     assert 'data-testid="form-integrity"' not in html
+    client.force_login(technician)
+    html = client.get(reverse("intake:sample_detail", kwargs={"pk": received_sample.pk})).content.decode()
+    assert 'data-testid="form-in-test"' in html
 
 
 @pytest.mark.django_db
