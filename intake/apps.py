@@ -16,6 +16,7 @@ class IntakeConfig(AppConfig):
                 "lines": _("lines"),
                 "decision": (_("review decision"), ReviewDecision.choices),
                 "fee_total": _("total fee (CNY)"),
+                "fees": _("fee per unit (CNY)"),
                 "samples": _("samples"),
                 "payment": _("payment"),
                 "receiver": _("received by"),

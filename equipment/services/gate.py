@@ -12,9 +12,10 @@ from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from equipment.models import EquipmentStatus, EquipmentUse, MeasurementStandard
+from equipment.models import Equipment, EquipmentStatus, EquipmentUse, MeasurementStandard
 from equipment.models.register import UNUSABLE
 from labqms import permissions
 
@@ -73,8 +74,16 @@ def check_usable(equipment, on: date, user) -> Usable:
 
 
 def record_use(*, equipment, on: date, user, record, record_label: str, certificate_label: str = "") -> EquipmentUse:
-    """Check the gate and store the snapshot linked to ``record`` (any model)."""
-    usable = check_usable(equipment, on, user)
+    """Check the gate and store the snapshot linked to ``record`` (any model).  The
+    equipment row is locked, so a stop recorded at the same moment either comes first
+    (and the use is refused) or after (and its impact analysis lists this use)."""
+    with transaction.atomic():
+        equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+        usable = check_usable(equipment, on, user)
+        return _store_use(equipment, on, user, record, record_label, certificate_label, usable)
+
+
+def _store_use(equipment, on, user, record, record_label, certificate_label, usable) -> EquipmentUse:
     return EquipmentUse.objects.create(
         equipment=equipment,
         used_on=on,

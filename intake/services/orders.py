@@ -270,6 +270,7 @@ def review_order(
         if accepting and not any(i.disposition != Disposition.REFUSE for i in items):
             raise ValidationError(_("Every line is refused: decline the order instead."))
         fees = fees or {}
+        fee_changes = {}
         for item in items:
             if item.pk in fees:
                 try:
@@ -279,6 +280,7 @@ def review_order(
                 if not fee.is_finite() or fee < 0:
                     raise ValidationError(_("Line %(line)s: the fee cannot be negative.") % {"line": item.line_no})
                 if fee != item.unit_fee:
+                    fee_changes[str(item.line_no)] = [str(item.unit_fee), str(fee)]
                     item.unit_fee = fee
                     item.save(update_fields=["unit_fee"])
         review = ContractReview.objects.create(
@@ -308,6 +310,7 @@ def review_order(
                 "status": [before, order.status],
                 "decision": [None, decision],
                 "fee_total": [None, str(review.fee_total)],
+                **({"fees": fee_changes} if fee_changes else {}),
             },
             reason=deviations,
             as_deputy_of=granted.as_deputy_of,

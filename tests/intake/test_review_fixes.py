@@ -48,3 +48,16 @@ def line_for(categories):
     from tests.intake.conftest import line
 
     return line(categories["bp"], "BP-R1")
+
+
+@pytest.mark.django_db
+def test_fee_changes_in_the_review_are_audited_per_line(make_order, categories, clerk):
+    """R-INT-4 (d): the agreed price per line is traceable, old → new."""
+    from intake.services import orders
+
+    order = make_order([line_for(categories)], stage="draft")
+    item = order.items.get()
+    orders.review_order(actor=clerk, order=order, decision="accept", lawful=True, requirements_clear=True,
+                        competent=True, terms_agreed=True, fees={item.pk: "60.00"})
+    event = AuditEvent.objects.get(action="order.reviewed", target_id=str(order.pk))
+    assert event.changes["fees"] == {"1": ["80.00", "60.00"]}
