@@ -25,18 +25,23 @@ def save_equipment(*, actor, data: dict, equipment: Equipment | None = None, rea
     """Register or change equipment; the audit event keeps old → new (R-EQP-2, R-EQP-9)."""
     granted = permissions.require(actor, "equipment.manage")
     creating = equipment is None
-    equipment = equipment or Equipment()
-    before = {} if creating else audit.snapshot(equipment, EQUIPMENT_FIELDS)
-    for name in EQUIPMENT_FIELDS:
-        if name in data:
-            setattr(equipment, name, data[name])
-    if equipment.needs_calibration and not equipment.calibration_interval_months:
-        raise ValidationError({"calibration_interval_months": _("Equipment that needs calibration needs an interval of at least 1 month.")})
-    if equipment.purchased_on and equipment.commissioned_on and equipment.commissioned_on < equipment.purchased_on:
-        raise ValidationError({"commissioned_on": _("Commissioned before it was purchased.")})
-    equipment.full_clean()
     with transaction.atomic():
-        equipment.save()
+        # Work on the row as it is now (locked), not on the copy the caller loaded earlier:
+        # a status change or calibration committed meanwhile is neither lost nor misreported.
+        equipment = Equipment() if creating else Equipment.objects.select_for_update().get(pk=equipment.pk)
+        before = {} if creating else audit.snapshot(equipment, EQUIPMENT_FIELDS)
+        for name in EQUIPMENT_FIELDS:
+            if name in data:
+                setattr(equipment, name, data[name])
+        if equipment.needs_calibration and not equipment.calibration_interval_months:
+            raise ValidationError({"calibration_interval_months": _("Equipment that needs calibration needs an interval of at least 1 month.")})
+        if equipment.purchased_on and equipment.commissioned_on and equipment.commissioned_on < equipment.purchased_on:
+            raise ValidationError({"commissioned_on": _("Commissioned before it was purchased.")})
+        equipment.full_clean()
+        if creating:
+            equipment.save()
+        else:
+            equipment.save(update_fields=[name for name in EQUIPMENT_FIELDS if name in data])
         changes = audit.diff(before, audit.snapshot(equipment, EQUIPMENT_FIELDS))
         if changes:
             audit.record(

@@ -194,21 +194,25 @@ def update_order(
 def append_lines(*, actor, order: Order, lines: list[dict], first_line_numbers: list[int] | None = None) -> int:
     """Add imported lines to a draft order: all of them or none (spreadsheet import)."""
     decision = permissions.require(actor, "intake.receive_order")
-    existing = [{name: getattr(i, name) for name in ORDER_LINE_FIELDS} for i in order.items.all()]
-    cleaned, problems = clean_lines(existing + lines, on=timezone.localdate(), check_scope=True)
-    if problems:
-        if first_line_numbers:
-            # Report by spreadsheet row, not by order line.
-            offset = len(existing)
-            for problem in problems:
-                index = problem.line - 1 - offset
-                if 0 <= index < len(first_line_numbers):
-                    problem.line = first_line_numbers[index]
-        raise LinesInvalid(problems)
     with transaction.atomic():
+        # Lock first, then read: a concurrent edit or import cannot be overwritten.
         order = Order.objects.select_for_update().get(pk=order.pk)
         if not order.is_editable:
             raise ValidationError(_("Only a draft order can be edited; re-open the review first."))
+        existing = [
+            {name: getattr(i, name) for name in ORDER_LINE_FIELDS}
+            for i in order.items.select_related("category")
+        ]
+        cleaned, problems = clean_lines(existing + lines, on=timezone.localdate(), check_scope=True)
+        if problems:
+            if first_line_numbers:
+                # Report by spreadsheet row, not by order line.
+                offset = len(existing)
+                for problem in problems:
+                    index = problem.line - 1 - offset
+                    if 0 <= index < len(first_line_numbers):
+                        problem.line = first_line_numbers[index]
+            raise LinesInvalid(problems)
         before_lines = _lines_snapshot(order)
         _write_lines(order, cleaned)
         audit.record(
