@@ -1,11 +1,11 @@
 """Admin for the lab head (the site itself requires "admin.access").
 
-Master data (storage locations, categories, customers and contacts) is editable with
+Master data (storage locations, customers and contacts) is editable with
 field history, and the lab head creates customer portal accounts here.  Orders, samples
 and everything that happens to them are read-only: they change only through
 ``intake.services``, which check permissions and write the custody and audit rows.
-The authorised scope is read-only too: it is granted and ended on the category page,
-where each change is audited."""
+Instrument categories and the authorised scope are read-only too: they change on the
+category pages, whose services check the rules and audit each change."""
 
 from django import forms
 from django.contrib import admin
@@ -68,6 +68,18 @@ class ScopeInline(ReadOnlyInline):
 
 @admin.register(InstrumentCategory)
 class InstrumentCategoryAdmin(SimpleHistoryAdmin):
+    """Read-only: categories change on the category pages through
+    ``intake.services.catalogue.save_category`` (its rules and audit event)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     list_display = [
         "code",
         "name_zh",

@@ -61,3 +61,20 @@ def test_fee_changes_in_the_review_are_audited_per_line(make_order, categories, 
                         competent=True, terms_agreed=True, fees={item.pk: "60.00"})
     event = AuditEvent.objects.get(action="order.reviewed", target_id=str(order.pk))
     assert event.changes["fees"] == {"1": ["80.00", "60.00"]}
+
+
+@pytest.mark.django_db
+def test_categories_are_not_edited_in_the_admin(client, make_user, categories):
+    """The compulsory → verification rule and the audit event live in save_category;
+    the admin shows categories but cannot change them."""
+    from django.urls import reverse
+
+    from labqms.models import Role
+
+    client.force_login(make_user(Role.LAB_HEAD, username="head_admin2", is_staff=True, is_superuser=True))
+    url = reverse("admin:intake_instrumentcategory_change", args=[categories["bp"].pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"code": "BP", "name_zh": "改名", "name_en": "x", "turnaround_days": 1, "standard_fee": "1"})
+    categories["bp"].refresh_from_db()
+    assert categories["bp"].name_zh == "血压计"
+    assert client.get(reverse("admin:intake_instrumentcategory_add")).status_code == 403
