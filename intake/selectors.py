@@ -11,7 +11,18 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from intake.models import (
     CustomerNotice,
@@ -147,3 +158,19 @@ def _working_days_between(a: dt.date, b: dt.date, is_working: dict[dt.date, bool
         count += is_working[day]
         day += one
     return sign * count
+
+
+def count_of(model, **filters):
+    """A correlated ``COUNT(*)`` per row of the outer query (the first filter is the
+    grouping column): no join, so no duplicated rows."""
+    return Coalesce(
+        Subquery(
+            model.objects.filter(**filters)
+            .order_by()
+            .values(next(iter(filters)))
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )

@@ -97,6 +97,24 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     return render_document(html, base_url=base_url).write_pdf()
 
 
+def lab_name() -> str:
+    """The lab's name as printed on every document (``LABQMS_LAB_NAME``)."""
+    from django.utils.translation import gettext as _
+
+    return getattr(settings, "LABQMS_LAB_NAME", "") or _("labqms metrology laboratory")
+
+
+def pdf_response(template_name: str, context: dict | None, *, request, filename: str):
+    """Render ``template_name`` to PDF and answer it inline as ``filename`` (RFC 6266
+    copes with names outside ASCII)."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(render_pdf(template_name, context, request=request), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=filename)
+    return response
+
+
 def render_pdf(template_name: str, context: dict | None = None, *, request=None) -> bytes:
     """Render a Django template (usually under ``pdf/``) and convert it to PDF bytes.
 

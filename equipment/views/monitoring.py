@@ -16,7 +16,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -84,14 +83,9 @@ def label_context(request, equipment_list) -> dict:
 
 
 def _labels_response(request, equipment_list, filename: str) -> HttpResponse:
-    document = pdf.render_pdf(
-        "pdf/equipment/labels.html", label_context(request, equipment_list), request=request
+    return pdf.pdf_response(
+        "pdf/equipment/labels.html", label_context(request, equipment_list), request=request, filename=filename
     )
-    response = HttpResponse(document, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=filename
-    )
-    return response
 
 
 @login_required

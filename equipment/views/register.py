@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,10 +46,6 @@ def _refused(request, error: PermissionDenied) -> None:
 def _require_manage(request) -> None:
     permissions.require_or_404(request.user, "equipment.view")
     permissions.require_or_404(request.user, "equipment.manage")
-
-
-def lab_name() -> str:
-    return getattr(settings, "LABQMS_LAB_NAME", "") or _("labqms metrology laboratory")
 
 
 # --- the equipment list and its exports --------------------------------------------------
@@ -186,15 +181,12 @@ def equipment_export_pdf(request):
         "rows": list(rows),
         "filters": form.summary(),
         "labels": field_labels(Equipment),
-        "lab_name": lab_name(),
+        "lab_name": pdf.lab_name(),
         "today": today,
     }
-    document = pdf.render_pdf("pdf/equipment/equipment_list.html", context, request=request)
-    response = HttpResponse(document, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=f"equipment-{today.isoformat()}.pdf"
+    return pdf.pdf_response(
+        "pdf/equipment/equipment_list.html", context, request=request, filename=f"equipment-{today.isoformat()}.pdf"
     )
-    return response
 
 
 # --- register and edit -------------------------------------------------------------------

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -306,10 +303,6 @@ def order_accept(request, pk):
     return redirect(_detail_url(order))
 
 
-def lab_name() -> str:
-    return getattr(settings, "LABQMS_LAB_NAME", "") or _("labqms metrology laboratory")
-
-
 def order_document_context(order: Order) -> dict:
     """What the printed order shows; ``order`` comes from :func:`full_order`."""
     expected = None
@@ -320,7 +313,7 @@ def order_document_context(order: Order) -> dict:
         "order": order,
         "expected_due": expected,
         **_summary(order),
-        "lab_name": lab_name(),
+        "lab_name": pdf.lab_name(),
         "qr": mark_safe(qr_svg(order.number, scale=3)),  # segno output: markup we generated
         "today": timezone.localdate(),
     }
@@ -331,12 +324,9 @@ def order_pdf(request, pk):
     """The printable order (委托单) with the terms and signature lines (R-INT-3)."""
     permissions.require_or_404(request.user, "intake.view")
     order = full_order(pk)
-    document = pdf.render_pdf("pdf/intake/order.html", order_document_context(order), request=request)
-    response = HttpResponse(document, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=f"{order.number}.pdf"
+    return pdf.pdf_response(
+        "pdf/intake/order.html", order_document_context(order), request=request, filename=f"{order.number}.pdf"
     )
-    return response
 
 
 @login_required

@@ -11,17 +11,13 @@ from django.core.paginator import Paginator
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -29,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from intake import selectors
 from intake.forms.items import line_initial
 from intake.forms.orders import (
     ImportForm,
@@ -61,21 +58,6 @@ PAGE_SIZE = 25
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _count_of(model, **filters):
-    """A correlated ``COUNT(*)`` per order: no join, so no duplicated rows."""
-    return Coalesce(
-        Subquery(
-            model.objects.filter(**filters)
-            .order_by()
-            .values(next(iter(filters)))
-            .annotate(n=Count("pk"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 def waiting_requests() -> int:
     return OnlineRequest.objects.filter(status=RequestStatus.SUBMITTED).count()
 
@@ -86,8 +68,8 @@ def order_list(request):
     today = timezone.localdate()
     form = OrderFilterForm(request.GET or None)
     orders = Order.objects.select_related("customer").annotate(
-        item_count=_count_of(OrderItem, order=OuterRef("pk")),
-        sample_count=_count_of(Sample, order=OuterRef("pk")),
+        item_count=selectors.count_of(OrderItem, order=OuterRef("pk")),
+        sample_count=selectors.count_of(Sample, order=OuterRef("pk")),
         overdue=Case(
             When(Q(status=OrderStatus.ACCEPTED, due_date__lt=today), then=Value(True)),
             default=Value(False),
@@ -329,7 +311,7 @@ def request_list(request):
         params["status"] = RequestStatus.SUBMITTED
     form = RequestFilterForm(params)
     requests = OnlineRequest.objects.select_related("customer", "order").annotate(
-        item_count=_count_of(RequestItem, request=OuterRef("pk"))
+        item_count=selectors.count_of(RequestItem, request=OuterRef("pk"))
     )
     if form.is_valid():
         data = form.cleaned_data

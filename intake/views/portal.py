@@ -18,13 +18,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from intake import selectors
 from intake.forms.items import ItemLineFormSet
 from intake.forms.portal import PortalImportForm, PortalOrderFilterForm, PortalRequestForm
 from intake.models import (
@@ -73,21 +73,6 @@ def portal_view(view):
     return wrapper
 
 
-def _count_of(model, **filters):
-    """A correlated ``COUNT(*)`` per row (the first filter is the grouping column)."""
-    return Coalesce(
-        Subquery(
-            model.objects.filter(**filters)
-            .order_by()
-            .values(next(iter(filters)))
-            .annotate(n=Count("pk"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 # --- Orders --------------------------------------------------------------------------
 
 
@@ -97,9 +82,9 @@ def home(request, customer):
     """The organisation's orders with status, due date and progress of the samples."""
     form = PortalOrderFilterForm(request.GET or None)
     orders = Order.objects.filter(customer=customer).annotate(
-        item_count=_count_of(OrderItem, order=OuterRef("pk")),
-        sample_count=_count_of(Sample, order=OuterRef("pk")),
-        samples_done=_count_of(Sample, order=OuterRef("pk"), status__in=DONE_STATUSES),
+        item_count=selectors.count_of(OrderItem, order=OuterRef("pk")),
+        sample_count=selectors.count_of(Sample, order=OuterRef("pk")),
+        samples_done=selectors.count_of(Sample, order=OuterRef("pk"), status__in=DONE_STATUSES),
     )
     ordering = PortalOrderFilterForm.SORTS["newest"]
     if form.is_valid():
@@ -213,7 +198,7 @@ def request_list(request, customer):
     requests = (
         OnlineRequest.objects.filter(customer=customer)
         .select_related("order")
-        .annotate(item_count=_count_of(RequestItem, request=OuterRef("pk")))
+        .annotate(item_count=selectors.count_of(RequestItem, request=OuterRef("pk")))
         .order_by("-submitted_at", "-id")
     )
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))

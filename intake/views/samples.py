@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -448,10 +448,7 @@ def _receive_all(request, header, chosen, errors_by_sample) -> list[Sample] | No
 def _labels_response(request, samples: list[Sample], filename: str) -> HttpResponse:
     """A label PDF, one 50 × 30 mm label per sample (R-SMP-2)."""
     labels = [{"sample": s, "qr": qr_svg(s.sample_id, scale=3)} for s in samples]
-    document = pdf.render_pdf("pdf/intake/labels.html", {"labels": labels}, request=request)
-    response = HttpResponse(document, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=filename)
-    return response
+    return pdf.pdf_response("pdf/intake/labels.html", {"labels": labels}, request=request, filename=filename)
 
 
 def _label_samples():
