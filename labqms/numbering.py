@@ -18,6 +18,7 @@ from labqms.models import NumberSequence
 FORMATS: dict[str, str] = {
     "order": "WT{year}-{seq:06d}",
     "sample": "YP{year}-{seq:06d}",
+    "record": "JL{year}-{seq:06d}",
 }
 DEFAULT_FORMAT = "{key}{year}-{seq:06d}"
 

@@ -83,6 +83,12 @@ RULES: dict[str, Rule] = {
     ),
     "records.perform_testing": Rule(TECHNICAL_STAFF, activity=Activity.PERFORM_TESTING),
     "records.check": Rule(TECHNICAL_STAFF, activity=Activity.CHECK_RECORDS),
+    # Records (issue 5): technical staff and the leads who answer to assessors may read
+    # records (R-REC-4: confidential); the technical lead approves methods and templates.
+    "records.view": Rule(TECHNICAL_STAFF | {Role.QUALITY_LEAD, Role.LAB_HEAD}),
+    "records.assign": Rule(TECHNICAL_STAFF),
+    "records.manage_methods": Rule(frozenset({Role.TECHNICAL_LEAD})),
+    "records.dispose": Rule(frozenset({Role.LAB_HEAD})),
     "certificates.sign": Rule(TECHNICAL_STAFF, activity=Activity.SIGN_CERTIFICATES),
     "equipment.operate": Rule(TECHNICAL_STAFF, activity=Activity.OPERATE_EQUIPMENT),
     # Equipment (issue 4): all staff may look; technicians record; the technical lead decides.

@@ -244,6 +244,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # Equipment due within this many days is flagged "due soon" by the daily job.
 EQUIPMENT_DUE_SOON_DAYS = int(os.environ.get("LABQMS_EQUIPMENT_DUE_SOON_DAYS", "30"))
+# R-REC-4: records are kept two verification periods or calibration intervals; this is
+# the interval assumed when the category states none (calibration-only categories).
+RECORDS_DEFAULT_INTERVAL_MONTHS = int(os.environ.get("LABQMS_RECORDS_DEFAULT_INTERVAL_MONTHS", "12"))
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

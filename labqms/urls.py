@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from certificates import urls as certificates_urls
 from equipment import urls as equipment_urls
 from intake import urls as intake_urls
 from labqms.views import calendar, home, notifications, people
@@ -24,6 +25,7 @@ urlpatterns = [
     path("intake/", include((intake_urls.urlpatterns, "intake"))),
     path("portal/", include((intake_urls.portal_urlpatterns, "portal"))),
     path("equipment/", include((equipment_urls.urlpatterns, "equipment"))),
+    path("", include((certificates_urls.urlpatterns, "certificates"))),
     path("admin/", admin.site.urls),
 ]
 

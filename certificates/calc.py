@@ -1,0 +1,113 @@
+"""Data processing of a record, on ``Decimal`` only (R-REC-5).
+
+* :func:`round_half_even` — GB/T 8170 rounding to any step (0.1, 0.5, 0.2, 1 …): the value
+  is divided by the step, rounded half to even to a whole number and multiplied back.
+* :func:`parse_reading` — what a technician typed → ``Decimal`` with clear refusals.
+* :func:`point_result` — mean, error, maximum permissible error and conformity of one
+  point.  A point conforms when ``|error| <= MPE`` (exactly at the MPE conforms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+HUNDRED = Decimal(100)
+
+
+def round_half_even(value: Decimal, step: Decimal) -> Decimal:
+    """Round ``value`` to a multiple of ``step`` by GB/T 8170 (round half to even)."""
+    if not isinstance(value, Decimal) or not isinstance(step, Decimal):
+        raise TypeError("Rounding works on Decimal only (R-REC-5).")
+    if step <= 0:
+        raise ValueError("The rounding step must be positive.")
+    units = (value / step).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    rounded = units * step
+    # Show as many decimals as the step has: 2.2 at 0.1, 2.5 at 0.5, 3 at 1.
+    return rounded.quantize(step.normalize()) if step.normalize().as_tuple().exponent < 0 else rounded.quantize(Decimal(1))
+
+
+def decimals_of(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent)
+
+
+def parse_reading(text: str, *, low: Decimal | None = None, high: Decimal | None = None) -> Decimal:
+    """``text`` as typed → ``Decimal``.  Refuses non-numbers and values outside the
+    instrument's measuring range (``low``..``high``)."""
+    cleaned = (text or "").strip().replace("，", ".").replace(",", ".").replace("−", "-")
+    if not cleaned:
+        raise ValidationError(_("Enter a number."))
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationError(_("“%(text)s” is not a number.") % {"text": text}) from None
+    if not value.is_finite():
+        raise ValidationError(_("“%(text)s” is not a number.") % {"text": text})
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValidationError(
+            _("%(value)s is outside the measuring range %(low)s – %(high)s.")
+            % {"value": cleaned, "low": _fmt(low), "high": _fmt(high)}
+        )
+    return value
+
+
+def finer_than(value: Decimal, step: Decimal) -> bool:
+    """True when ``value`` has more digits than the instrument resolves (a warning)."""
+    return (value / step) != (value / step).to_integral_value()
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "…" if value is None else format(value.normalize(), "f")
+
+
+def permissible_error(kind: str, tolerance: Decimal | None, *, reading: Decimal, range_high: Decimal | None) -> Decimal | None:
+    """The MPE as an absolute value for this point, or None when the point has no limit."""
+    if tolerance is None:
+        return None
+    if kind == "absolute":
+        return tolerance
+    if kind == "reading":
+        return abs(reading) * tolerance / HUNDRED
+    if kind == "range":
+        if range_high is None:
+            raise ValidationError(_("A tolerance in % of range needs the measuring range."))
+        return abs(range_high) * tolerance / HUNDRED
+    raise ValueError(f"Unknown tolerance kind {kind!r}")
+
+
+@dataclass(frozen=True)
+class PointResult:
+    nominal: Decimal
+    readings: tuple[Decimal, ...]
+    complete: bool
+    mean: Decimal | None = None
+    error: Decimal | None = None
+    mpe: Decimal | None = None
+    conforms: bool | None = None
+
+
+def point_result(
+    *,
+    nominal: Decimal,
+    readings: list[Decimal],
+    repeats: int,
+    step: Decimal,
+    tolerance_kind: str,
+    tolerance: Decimal | None,
+    range_high: Decimal | None = None,
+) -> PointResult:
+    """Mean of the readings and error (indication − nominal), each rounded to ``step``;
+    the MPE (for % of reading: of the rounded mean); conforms when |error| <= MPE."""
+    values = tuple(readings)
+    if len(values) < repeats:
+        return PointResult(nominal=nominal, readings=values, complete=False)
+    exact_mean = sum(values, Decimal(0)) / Decimal(len(values))
+    mean = round_half_even(exact_mean, step)
+    error = round_half_even(mean - nominal, step)
+    mpe = permissible_error(tolerance_kind, tolerance, reading=mean, range_high=range_high)
+    conforms = None if mpe is None else abs(error) <= mpe
+    return PointResult(nominal=nominal, readings=values, complete=True, mean=mean, error=error, mpe=mpe, conforms=conforms)

@@ -1,0 +1,156 @@
+"""Demo data for records, called by ``manage.py seed_demo`` after intake and equipment.
+
+Methods: the current edition of each demo category's regulation/specification (codes and
+editions as the intake categories carry them), earlier editions marked superseded, and
+record templates for the sphygmomanometers, the ECG machine and the infusion pump.
+Effective dates are approximate (1 July of the year after publication); the lab enters
+the date printed on its copy.  Work: the received blood-pressure meters of the demo
+order get tasks — one waiting for ``tech1`` to start (the path a visitor can follow in
+the browser), one recorded by ``tech2`` and checked by ``tech1``, with a correction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from certificates.models import Method, MethodKind, Task
+from certificates.services import methods as method_services
+from certificates.services import records as record_services
+from certificates.services import tasks as task_services
+from equipment.models import Equipment
+from intake.models import InstrumentCategory, Sample, SampleStatus
+from labqms.management.commands.seed_demo import PASSWORD
+
+D = Decimal
+# code, superseded editions (oldest first)
+EARLIER_EDITIONS = {
+    "JJG 692": ["1999"],
+    "JJG 270": ["1995"],
+    "JJG 543": ["1996"],
+    "JJF 1259": ["2010"],
+    "JJF 1234": ["2010"],
+    "JJF 1149": ["2006"],
+}
+
+TEMPLATES = {
+    # JJG 692-2010 无创自动测量血压计: static pressure indication, MPE ±0.4 kPa (±3 mmHg).
+    "JJG 692": {
+        "data": {
+            "name": "无创自动测量血压计检定原始记录", "quantity": "静态压力示值", "unit": "mmHg", "repeats": 3,
+            "resolution": D("1"), "range_low": D("0"), "range_high": D("300"),
+            "temperature_min": D("15"), "temperature_max": D("25"), "humidity_min": None, "humidity_max": D("85"),
+            "other_conditions": [],
+            "inspection_items": ["外观及标志", "气密性（压力泄漏）", "过压保护"],
+            "default_coverage_factor": None, "notes": "",
+        },
+        "points": [(n, "absolute", D("3")) for n in (50, 100, 150, 200, 250)],
+    },
+    # JJG 270-2008 血压计和血压表: MPE ±0.5 kPa (±3.75 mmHg).
+    "JJG 270": {
+        "data": {
+            "name": "血压计和血压表检定原始记录", "quantity": "示值", "unit": "mmHg", "repeats": 2,
+            "resolution": D("0.5"), "range_low": D("0"), "range_high": D("300"),
+            "temperature_min": D("15"), "temperature_max": D("25"), "humidity_min": None, "humidity_max": D("85"),
+            "other_conditions": [],
+            "inspection_items": ["外观", "零位", "气密性"],
+            "default_coverage_factor": None, "notes": "",
+        },
+        "points": [(n, "absolute", D("3.75")) for n in (0, 50, 100, 150, 200, 250, 300)],
+    },
+    # JJG 543-2008 心电图机: voltage measurement, ±5 % of reading.
+    "JJG 543": {
+        "data": {
+            "name": "心电图机检定原始记录", "quantity": "电压测量", "unit": "mV", "repeats": 3,
+            "resolution": D("0.01"), "range_low": D("0"), "range_high": D("10"),
+            "temperature_min": D("15"), "temperature_max": D("30"), "humidity_min": None, "humidity_max": D("80"),
+            "other_conditions": [{"name": "电源电压", "unit": "V", "min": "198", "max": "242"}],
+            "inspection_items": ["外观及标志", "定标电压", "走纸速度"],
+            "default_coverage_factor": None, "notes": "",
+        },
+        "points": [(n, "reading", D("5")) for n in (D("0.5"), D("1.0"), D("2.0"), D("5.0"))],
+    },
+    # JJF 1259-2018 医用注射泵和输液泵: flow rate, expanded uncertainty per point.
+    "JJF 1259": {
+        "data": {
+            "name": "输液泵流量校准原始记录", "quantity": "流量", "unit": "mL/h", "repeats": 3,
+            "resolution": D("0.01"), "range_low": D("0"), "range_high": D("1200"),
+            "temperature_min": D("18"), "temperature_max": D("28"), "humidity_min": None, "humidity_max": D("80"),
+            "other_conditions": [],
+            "inspection_items": ["外观", "阻塞报警功能"],
+            "default_coverage_factor": D("2"), "notes": "",
+        },
+        "points": [(n, "reading", D("5"), u) for n, u in ((D("5"), D("0.10")), (D("25"), D("0.30")), (D("100"), D("1.0")))],
+    },
+}
+
+
+def _effective(year: str) -> dt.date:
+    return dt.date(int(year) + 1, 7, 1)
+
+
+def seed(users: dict) -> None:
+    if Method.objects.exists():
+        return
+    lead = users["techlead"]
+    categories_by_method: dict[str, list] = {}
+    for category in InstrumentCategory.objects.exclude(method_code=""):
+        categories_by_method.setdefault((category.method_code, category.method_title, category.default_service), []).append(category)
+    current = {}
+    for (full_code, title, service), categories in sorted(categories_by_method.items()):
+        code, edition = full_code.rsplit("-", 1)
+        kind = MethodKind(service)
+        for old in EARLIER_EDITIONS.get(code, []):
+            method = method_services.save_method(
+                actor=lead, categories=categories,
+                data={"code": code, "edition": old, "title": title, "kind": kind, "effective_on": _effective(old), "notes": ""},
+            )
+            method_services.approve_method(actor=lead, method=method)
+        method = method_services.save_method(
+            actor=lead, categories=categories,
+            data={"code": code, "edition": edition, "title": title, "kind": kind, "effective_on": _effective(edition), "notes": ""},
+        )
+        current[code] = method_services.approve_method(actor=lead, method=method)
+    for code, spec in TEMPLATES.items():
+        points = []
+        for row in spec["points"]:
+            nominal, kind, tolerance = row[:3]
+            points.append({
+                "label": "", "nominal": D(nominal), "tolerance_kind": kind, "tolerance": tolerance,
+                "default_uncertainty": row[3] if len(row) > 3 else None,
+            })
+        template = method_services.save_template(actor=lead, method=current[code], data=spec["data"], points=points)
+        method_services.approve_template(actor=lead, template=template)
+    _demo_work(users, current["JJG 692"])
+
+
+def _demo_work(users: dict, method: Method) -> None:
+    tech1, tech2 = users["tech1"], users["tech2"]
+    samples = list(
+        Sample.objects.filter(item__category__code="BP-NIBP", status__in=[SampleStatus.RECEIVED, SampleStatus.STORED]).order_by("sample_id")
+    )
+    if len(samples) < 2 or Task.objects.exists():
+        return
+    # 1. Waiting for tech1 to start (performed by tech1, checked by tech2).
+    task_services.assign_task(actor=users["techlead"], sample=samples[0], method=method, performer=tech1, checker=tech2)
+    # 2. Recorded by tech2, checked by tech1, then corrected (and checked again).
+    task = task_services.assign_task(actor=users["techlead"], sample=samples[-1], method=method, performer=tech2, checker=tech1)
+    record = task_services.start_task(actor=tech2, task=task)
+    record_services.save_environment(actor=tech2, record=record, temperature="21.5", humidity="48")
+    for lab_id in ("BZ-001", "HJ-002"):
+        record_services.add_equipment(actor=tech2, record=record, equipment=Equipment.objects.get(lab_id=lab_id))
+    readings = {50: ("51", "50", "51"), 100: ("101", "101", "100"), 150: ("152", "151", "151"), 200: ("201", "202", "201"), 250: ("252", "251", "251")}
+    entries = {}
+    for point in record.template.points.all():
+        for repeat, text in enumerate(readings[int(point.nominal)], start=1):
+            entries[record_services.slot_key(point.pk, "as_found", repeat)] = text
+    record_services.save_readings(actor=tech2, record=record, entries=entries)
+    record_services.save_inspections(actor=tech2, record=record, results={i: (True, "") for i in range(1, 4)})
+    record_services.save_conclusion(actor=tech2, record=record, conclusion="pass")
+    record_services.sign_record(actor=tech2, record=record, password=PASSWORD)
+    record_services.check_record(actor=tech1, record=record, password=PASSWORD)
+    reading = record.readings.get(point__nominal=200, repeat=2)
+    record_services.correct_value(
+        actor=tech2, record=record, field=f"reading:{reading.pk}", new_value="201", reason="誊写错误，按标准器显示值更正"
+    )
+    record_services.check_record(actor=tech1, record=record, password=PASSWORD)
