@@ -52,6 +52,19 @@ def parse_reading(text: str, *, low: Decimal | None = None, high: Decimal | None
             _("%(value)s is outside the measuring range %(low)s – %(high)s.")
             % {"value": cleaned, "low": _fmt(low), "high": _fmt(high)}
         )
+    return check_fits(value, text)
+
+
+def check_fits(value: Decimal, text: str, *, max_digits: int = 14, decimal_places: int = 6) -> Decimal:
+    """Refuse a value its column cannot hold exactly (``Reading.value`` by default): more
+    decimals would be rounded silently on saving, more digits would not be stored."""
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -decimal_places:
+        raise ValidationError(
+            _("“%(text)s” has too many decimal places (at most %(n)s).") % {"text": text, "n": decimal_places}
+        )
+    if abs(value) >= Decimal(10) ** (max_digits - decimal_places):
+        raise ValidationError(_("“%(text)s” is too large to record.") % {"text": text})
     return value
 
 

@@ -59,6 +59,7 @@ class PointRow:
     uncertainty: object | None = None
     U: Value | None = None
     k: Value | None = None
+    adjusted: bool = False
 
 
 @dataclass
@@ -106,15 +107,15 @@ class Evaluation:
             problems.append(_("The environment is not recorded within the method's limits."))
         if not record.equipment_used.exists():
             problems.append(_("No equipment is recorded."))
-        for phase, rows in self.rows.items():
+        for rows in self.rows.values():
             for row in rows:
                 if not row.result.complete:
                     problems.append(
-                        _("%(point)s (%(phase)s): %(n)s of %(total)s readings entered.")
-                        % {"point": row.point, "phase": Phase(phase).label, "n": len(row.result.readings), "total": record.template.repeats}
+                        _("%(point)s: %(n)s of %(total)s readings entered.")
+                        % {"point": point_label(row), "n": len(row.result.readings), "total": record.template.repeats}
                     )
                 if record.task.service == "calibration" and row.U is None:
-                    problems.append(_("%(point)s (%(phase)s): no expanded uncertainty U.") % {"point": row.point, "phase": Phase(phase).label})
+                    problems.append(_("%(point)s: no expanded uncertainty U.") % {"point": point_label(row)})
         for inspection, ok, _note in self.inspections:
             if ok.current not in ("yes", "no"):
                 problems.append(_("Inspection item “%(item)s” is not answered.") % {"item": inspection.item})
@@ -130,6 +131,13 @@ class Evaluation:
         if record.adjusted and not record.adjustment_notes.strip():
             problems.append(_("Describe the adjustment or repair."))
         return problems
+
+
+def point_label(row: PointRow) -> str:
+    """"100 mmHg", or "100 mmHg (after adjustment)" when the record has two phases."""
+    if row.phase == Phase.AS_FOUND and not row.adjusted:
+        return str(row.point)
+    return f"{row.point} ({Phase(row.phase).label})"
 
 
 def allowed_conclusions(service: str) -> list[str]:
@@ -183,7 +191,7 @@ def evaluate(record: Record) -> Evaluation:
                 tolerance=point.tolerance,
                 range_high=template.range_high,
             )
-            row = PointRow(point=point, phase=phase, slots=slots, result=result)
+            row = PointRow(point=point, phase=phase, slots=slots, result=result, adjusted=record.adjusted)
             u = uncertainties.get((point.pk, phase))
             if u is not None:
                 row.uncertainty = u

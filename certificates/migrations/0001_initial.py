@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveSmallIntegerField(verbose_name='version')),
                 ('name', models.CharField(max_length=200, verbose_name='template name')),
                 ('quantity', models.CharField(help_text='e.g. static pressure indication', max_length=100, verbose_name='measured quantity')),
-                ('unit', models.CharField(max_length=20, verbose_name='unit')),
+                ('unit', models.CharField(max_length=20, verbose_name='unit of measurement')),
                 ('repeats', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)], verbose_name='readings per point')),
                 ('resolution', models.DecimalField(decimal_places=6, help_text='Results are rounded half to even to this step (GB/T 8170), e.g. 0.1 or 0.5.', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.000001'))], verbose_name='resolution for rounding')),
                 ('range_low', models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True, verbose_name='measuring range from')),

@@ -114,7 +114,7 @@ class RecordTemplate(models.Model):
     version = models.PositiveSmallIntegerField(_("version"))
     name = models.CharField(_("template name"), max_length=200)
     quantity = models.CharField(_("measured quantity"), max_length=100, help_text=_("e.g. static pressure indication"))
-    unit = models.CharField(_("unit"), max_length=20)
+    unit = models.CharField(_("unit of measurement"), max_length=20)
     repeats = models.PositiveSmallIntegerField(
         _("readings per point"), default=3, validators=[MinValueValidator(1)]
     )

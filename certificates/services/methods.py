@@ -46,12 +46,13 @@ def save_method(*, actor, data: dict, categories, method: Method | None = None) 
         method = _locked_method(method)
         if method.status != MethodStatus.DRAFT:
             raise ValidationError(_("An approved edition does not change; register a new edition instead."))
-        changes = {}
+        # Compare as stored text: a date from a form is not JSON (audit) and "2011-07-01"
+        # from a script equals the stored date.
+        before = audit.snapshot(method, data)
         for key, value in data.items():
-            if getattr(method, key) != value:
-                changes[key] = [getattr(method, key), value]
-                setattr(method, key, value)
+            setattr(method, key, value)
         method.full_clean()
+        changes = audit.diff(before, audit.snapshot(method, data))
         method.save()
         old = sorted(method.categories.values_list("code", flat=True))
         method.categories.set(categories)
@@ -160,6 +161,10 @@ def save_template(*, actor, method: Method, data: dict, points: list[dict], temp
     with transaction.atomic():
         if template is None:
             last = RecordTemplate.objects.select_for_update().filter(method=method).order_by("-version").first()
+            if last is not None and last.status == TemplateStatus.DRAFT:
+                raise ValidationError(
+                    _("Version %(v)s is still a draft; change it instead of starting another version.") % {"v": last.version}
+                )
             template = RecordTemplate.objects.create(
                 method=method, version=(last.version + 1) if last else 1, created_by=actor, **data
             )
@@ -187,6 +192,8 @@ def _point_text(point: dict) -> str:
     tolerance = point.get("tolerance")
     nominal = point["nominal"]
     text = format(nominal.normalize() if isinstance(nominal, Decimal) else nominal, "f")
+    if isinstance(tolerance, Decimal):
+        tolerance = format(tolerance.normalize(), "f")
     return f"{text} ±{tolerance}" if tolerance is not None else text
 
 

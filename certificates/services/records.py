@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certificates import calc
-from certificates.evaluation import allowed_conclusions, decimal_text, evaluate
+from certificates.evaluation import allowed_conclusions, decimal_text, evaluate, point_label
 from certificates.models import (
     CheckOutcome,
     Conclusion,
@@ -72,7 +72,9 @@ def _require_draft(record: Record) -> None:
         )
 
 
-def _decimal(text, label: str) -> Decimal | None:
+def _decimal(text, label: str, field=None) -> Decimal | None:
+    """``field``: the model DecimalField the value is stored in; a value it cannot hold
+    exactly is refused rather than rounded on saving or failing the save."""
     if text is None or str(text).strip() == "":
         return None
     try:
@@ -81,6 +83,11 @@ def _decimal(text, label: str) -> Decimal | None:
         raise ValidationError(_("%(label)s: “%(text)s” is not a number.") % {"label": label, "text": text}) from None
     if not value.is_finite():
         raise ValidationError(_("%(label)s: “%(text)s” is not a number.") % {"label": label, "text": text})
+    if field is not None:
+        try:
+            calc.check_fits(value, str(text).strip(), max_digits=field.max_digits, decimal_places=field.decimal_places)
+        except ValidationError as exc:
+            raise ValidationError(_("%(label)s: %(problem)s") % {"label": label, "problem": exc.messages[0]}) from None
     return value
 
 
@@ -121,8 +128,8 @@ def save_environment(*, actor, record: Record, temperature, humidity, others: di
         record = _locked(record)
         _as_performer(actor, record)
         _require_draft(record)
-        t = _decimal(temperature, _("Temperature"))
-        h = _decimal(humidity, _("Relative humidity"))
+        t = _decimal(temperature, _("Temperature"), Record._meta.get_field("temperature"))
+        h = _decimal(humidity, _("Relative humidity"), Record._meta.get_field("humidity"))
         parsed = {name: _decimal(value, name) for name, value in others.items()}
         problems = environment_problems(record.template, t, h, parsed)
         old = [decimal_text(record.temperature), decimal_text(record.humidity), dict(record.other_conditions)]
@@ -276,8 +283,8 @@ def save_uncertainties(*, actor, record: Record, entries: dict[str, tuple[str, s
             if key not in slots or (not str(u_text or "").strip() and not str(k_text or "").strip()):
                 continue
             try:
-                u = _decimal(u_text, "U")
-                k = _decimal(k_text, "k") or record.template.default_coverage_factor or Decimal(2)
+                u = _decimal(u_text, "U", PointUncertainty._meta.get_field("expanded_uncertainty"))
+                k = _decimal(k_text, "k", PointUncertainty._meta.get_field("coverage_factor")) or record.template.default_coverage_factor or Decimal(2)
             except ValidationError as exc:
                 errors[key] = exc.messages[0]
                 continue
@@ -452,7 +459,7 @@ def _correction_target(record: Record, evaluation, field: str):
             for row in rows:
                 for slot in row.slots:
                     if slot.value is not None and slot.value.field == field:
-                        label = _("%(point)s, %(phase)s, reading %(n)s") % {"point": row.point, "phase": Phase(row.phase).label, "n": slot.repeat}
+                        label = _("%(point)s, reading %(n)s") % {"point": point_label(row), "n": slot.repeat}
 
                         def validate(text):
                             return decimal_text(calc.parse_reading(text, low=template.range_low, high=template.range_high))
@@ -463,7 +470,7 @@ def _correction_target(record: Record, evaluation, field: str):
             for row in rows:
                 for value in (row.U, row.k):
                     if value is not None and value.field == field:
-                        label = f"{row.point} ({Phase(row.phase).label}) {field.rsplit(':', 1)[1]}"
+                        label = f"{point_label(row)} {field.rsplit(':', 1)[1]}"
 
                         def validate(text, label=label):
                             number = _decimal(text, label)

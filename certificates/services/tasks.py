@@ -21,7 +21,7 @@ from certificates.models import (
     Task,
     TaskStatus,
 )
-from intake.models import OrderStatus, Sample, SampleStatus, Service, WorkLocation
+from intake.models import Disposition, OrderStatus, Sample, SampleStatus, Service, WorkLocation
 from intake.services import samples as sample_services
 from labqms import audit, numbering, permissions
 from labqms.models import Role, User
@@ -94,6 +94,14 @@ def assign_task(*, actor, sample: Sample, method: Method, performer, checker, vi
             raise ValidationError(_("Sample %(id)s has not been received yet.") % {"id": sample.sample_id})
         if Task.objects.filter(sample=sample, status__in=OPEN_TASK_STATUSES).exists():
             raise ValidationError(_("Sample %(id)s already has a task.") % {"id": sample.sample_id})
+        # The edition as it stands now (locked against a concurrent approval of its
+        # successor), not as the caller loaded it (R-TST-3).
+        method = Method.objects.select_for_update().get(pk=method.pk)
+        if sample.item.disposition != Disposition.ACCEPT:
+            raise ValidationError(
+                _("Sample %(id)s is “%(disposition)s” in the contract review; the lab does no work on it.")
+                % {"id": sample.sample_id, "disposition": sample.item.get_disposition_display()}
+            )
         _check_method(method, sample, service)
         _check_people(sample, service, performer, checker, today)
         if visit is not None and visit.order_id != sample.order_id:
@@ -215,7 +223,7 @@ def start_task(*, actor, task: Task) -> Record:
             template=template,
             instrument=_instrument(task.sample),
             measured_on=today,
-            place=(task.visit.site_address if task.visit else "") if on_site else settings.LABQMS_LAB_ADDRESS,
+            place=(task.visit.site_address if task.visit else task.sample.order.customer.address) if on_site else settings.LABQMS_LAB_ADDRESS,
             on_site=on_site,
             performer=actor,
         )
