@@ -87,6 +87,7 @@ def permissible_error(kind: str, tolerance: Decimal | None, *, reading: Decimal,
         return abs(reading) * tolerance / HUNDRED
     if kind == "range":
         if range_high is None:
+            # xgettext:no-python-format
             raise ValidationError(_("A tolerance in % of range needs the measuring range."))
         return abs(range_high) * tolerance / HUNDRED
     raise ValueError(f"Unknown tolerance kind {kind!r}")

@@ -9,6 +9,7 @@ than being silently dropped by the form."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from certificates import selectors
 from certificates.models import Method, TaskStatus
@@ -83,7 +84,7 @@ class TaskFilterForm(BootstrapMixin, forms.Form):
         empty_label=_("any category"),
     )
     method = forms.ModelChoiceField(
-        label=_("Method"), required=False, queryset=Method.objects.all(), empty_label=_("any method")
+        label=pgettext_lazy("measurement method", "Method"), required=False, queryset=Method.objects.all(), empty_label=_("any method")
     )
     sort = forms.ChoiceField(
         label=_("Sort by"),
@@ -129,13 +130,13 @@ def _offer_people(form, performers, checkers) -> None:
 class AssignForm(forms.Form):
     """One method, performer and checker for samples of one category × service."""
 
-    method = forms.ModelChoiceField(label=_("Method"), queryset=Method.objects.none(), empty_label=None)
+    method = forms.ModelChoiceField(label=pgettext_lazy("measurement method", "Method"), queryset=Method.objects.none(), empty_label=None)
     performer = PeopleField(label=_("Performer"))
     checker = PeopleField(
         label=_("Checker"), help_text=_("A different person from the performer (R-TST-1).")
     )
     visit = forms.ModelChoiceField(
-        label=_("On-site visit"), required=False, queryset=OnSiteVisit.objects.none(),
+        label=pgettext_lazy("on-site job", "On-site visit"), required=False, queryset=OnSiteVisit.objects.none(),
         empty_label=_("the order's next planned visit"),
     )
     note = forms.CharField(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from intake.models import InstrumentCategory, Service
 
@@ -102,7 +103,9 @@ class TemplateStatus(models.TextChoices):
 
 class ToleranceKind(models.TextChoices):
     ABSOLUTE = "absolute", _("± absolute value")
+    # xgettext:no-python-format
     PERCENT_OF_READING = "reading", _("± % of reading")
+    # xgettext:no-python-format
     PERCENT_OF_RANGE = "range", _("± % of range")
 
 
@@ -110,7 +113,7 @@ class RecordTemplate(models.Model):
     """What a record under one method edition asks for.  Versions are immutable once in
     use: editing makes a new draft version, approving it retires the previous one."""
 
-    method = models.ForeignKey(Method, on_delete=models.PROTECT, related_name="templates", verbose_name=_("method"))
+    method = models.ForeignKey(Method, on_delete=models.PROTECT, related_name="templates", verbose_name=pgettext_lazy("measurement method", "method"))
     version = models.PositiveSmallIntegerField(_("version"))
     name = models.CharField(_("template name"), max_length=200)
     quantity = models.CharField(_("measured quantity"), max_length=100, help_text=_("e.g. static pressure indication"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from certificates.models.methods import Method, RecordTemplate, TemplatePoint
 from intake.models import OnSiteVisit, Sample, Service
@@ -35,7 +36,7 @@ OPEN_TASK_STATUSES = frozenset(
 class Task(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("sample"))
     service = models.CharField(_("service"), max_length=20, choices=Service.choices)
-    method = models.ForeignKey(Method, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("method"))
+    method = models.ForeignKey(Method, on_delete=models.PROTECT, related_name="tasks", verbose_name=pgettext_lazy("measurement method", "method"))
     performer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="performed_tasks", verbose_name=_("performer")
     )
@@ -56,7 +57,7 @@ class Task(models.Model):
     cancelled_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
 
     class Meta:
-        verbose_name = _("task")
+        verbose_name = pgettext_lazy("testing task", "task")
         verbose_name_plural = _("tasks")
         ordering = ["-assigned_at", "-id"]
         constraints = [
@@ -104,9 +105,9 @@ class Phase(models.TextChoices):
 
 class Record(models.Model):
     number = models.CharField(_("record number"), max_length=30, unique=True)
-    task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="record", verbose_name=_("task"))
+    task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="record", verbose_name=pgettext_lazy("testing task", "task"))
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="records", verbose_name=_("sample"))
-    method = models.ForeignKey(Method, on_delete=models.PROTECT, related_name="records", verbose_name=_("method"))
+    method = models.ForeignKey(Method, on_delete=models.PROTECT, related_name="records", verbose_name=pgettext_lazy("measurement method", "method"))
     template = models.ForeignKey(
         RecordTemplate, on_delete=models.PROTECT, related_name="records", verbose_name=_("record template")
     )
@@ -135,9 +136,9 @@ class Record(models.Model):
     signed_at = models.DateTimeField(_("signed by the performer at"), null=True, blank=True)
     checker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("checked by"),
+        verbose_name=pgettext_lazy("record check", "checked by"),
     )
-    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    checked_at = models.DateTimeField(pgettext_lazy("record check", "checked at"), null=True, blank=True)
     keep_until = models.DateField(_("keep until"), null=True, blank=True, db_index=True)
 
     class Meta:

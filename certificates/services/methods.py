@@ -143,6 +143,7 @@ def _check_template(data: dict, points: list[dict]) -> None:
     if data.get("resolution") is not None and data["resolution"] <= 0:
         errors["resolution"] = _("The resolution must be positive.")
     if any(p["tolerance_kind"] == "range" for p in points) and data.get("range_high") is None:
+        # xgettext:no-python-format
         errors["range_high"] = _("A tolerance in % of range needs the measuring range.")
     for condition in data.get("other_conditions") or []:
         if not condition.get("name"):

@@ -86,7 +86,7 @@ def tolerance_text(kind: str, tolerance, unit: str) -> str:
         return _("±%(value)s %% of reading") % {"value": value}
     if kind == ToleranceKind.PERCENT_OF_RANGE:
         return _("±%(value)s %% of range") % {"value": value}
-    return _("±%(value)s %(unit)s") % {"value": value, "unit": unit}
+    return f"±{value} {unit}"  # the same in every language
 
 
 # --- method editions -------------------------------------------------------------------
