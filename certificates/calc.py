@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -16,6 +17,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 HUNDRED = Decimal(100)
+# A reading as an instrument shows it: sign, digits, a decimal point (no exponent,
+# no digit grouping).
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def round_half_even(value: Decimal, step: Decimal) -> Decimal:
@@ -38,9 +42,14 @@ def decimals_of(step: Decimal) -> int:
 def parse_reading(text: str, *, low: Decimal | None = None, high: Decimal | None = None) -> Decimal:
     """``text`` as typed → ``Decimal``.  Refuses non-numbers and values outside the
     instrument's measuring range (``low``..``high``)."""
-    cleaned = (text or "").strip().replace("，", ".").replace(",", ".").replace("−", "-")
+    cleaned = (text or "").strip().replace("．", ".").replace("−", "-").replace("－", "-")
     if not cleaned:
         raise ValidationError(_("Enter a number."))
+    if "," in cleaned or "，" in cleaned:
+        # "1,234" could be a thousands separator or a decimal comma: refuse, never guess.
+        raise ValidationError(_("“%(text)s”: use a decimal point, not a comma.") % {"text": text})
+    if not NUMBER.fullmatch(cleaned):
+        raise ValidationError(_("“%(text)s” is not a number.") % {"text": text})
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -77,8 +86,11 @@ def _fmt(value: Decimal | None) -> str:
     return "…" if value is None else format(value.normalize(), "f")
 
 
-def permissible_error(kind: str, tolerance: Decimal | None, *, reading: Decimal, range_high: Decimal | None) -> Decimal | None:
-    """The MPE as an absolute value for this point, or None when the point has no limit."""
+def permissible_error(
+    kind: str, tolerance: Decimal | None, *, reading: Decimal, range_high: Decimal | None, range_low: Decimal | None = None
+) -> Decimal | None:
+    """The MPE as an absolute value for this point, or None when the point has no limit.
+    "% of range" is of the span (upper − lower limit; lower 0 when not stated)."""
     if tolerance is None:
         return None
     if kind == "absolute":
@@ -89,7 +101,7 @@ def permissible_error(kind: str, tolerance: Decimal | None, *, reading: Decimal,
         if range_high is None:
             # xgettext:no-python-format
             raise ValidationError(_("A tolerance in % of range needs the measuring range."))
-        return abs(range_high) * tolerance / HUNDRED
+        return abs(range_high - (range_low or Decimal(0))) * tolerance / HUNDRED
     raise ValueError(f"Unknown tolerance kind {kind!r}")
 
 
@@ -113,15 +125,17 @@ def point_result(
     tolerance_kind: str,
     tolerance: Decimal | None,
     range_high: Decimal | None = None,
+    range_low: Decimal | None = None,
 ) -> PointResult:
-    """Mean of the readings and error (indication − nominal), each rounded to ``step``;
+    """Mean of the readings and error (exact mean − nominal), each rounded once to ``step``;
     the MPE (for % of reading: of the rounded mean); conforms when |error| <= MPE."""
     values = tuple(readings)
     if len(values) < repeats:
         return PointResult(nominal=nominal, readings=values, complete=False)
     exact_mean = sum(values, Decimal(0)) / Decimal(len(values))
     mean = round_half_even(exact_mean, step)
-    error = round_half_even(mean - nominal, step)
-    mpe = permissible_error(tolerance_kind, tolerance, reading=mean, range_high=range_high)
+    # Rounded once from the exact mean: GB/T 8170 forbids rounding a rounded value again.
+    error = round_half_even(exact_mean - nominal, step)
+    mpe = permissible_error(tolerance_kind, tolerance, reading=mean, range_high=range_high, range_low=range_low)
     conforms = None if mpe is None else abs(error) <= mpe
     return PointResult(nominal=nominal, readings=values, complete=True, mean=mean, error=error, mpe=mpe, conforms=conforms)

@@ -99,12 +99,27 @@ class Evaluation:
             return None
         return all(verdicts)
 
+    def environment_problems(self) -> dict[str, str]:
+        """The conditions as they now stand (corrections included) against the limits."""
+
+        def number(key):
+            value = self.environment.get(key)
+            return Decimal(value.current) if value is not None and value.current != "" else None
+
+        others = {key.split(":", 1)[1]: number(key) for key in self.environment if key.startswith("other:")}
+        return environment_problems(self.record.template, number("temperature"), number("humidity"), others)
+
     def missing(self) -> list[str]:
         """What stands between the record and the performer's signature."""
         record = self.record
         problems = []
-        if not record.environment_ok:
-            problems.append(_("The environment is not recorded within the method's limits."))
+        if record.environment_at is None:
+            problems.append(_("The environmental conditions are not recorded."))
+        else:
+            out = self.environment_problems()
+            if out:
+                problems.append(_("Conditions out of limits — stop work (R-TST-2)."))
+                problems.extend(out.values())
         if not record.equipment_used.exists():
             problems.append(_("No equipment is recorded."))
         for rows in self.rows.values():
@@ -138,6 +153,37 @@ def point_label(row: PointRow) -> str:
     if row.phase == Phase.AS_FOUND and not row.adjusted:
         return str(row.point)
     return f"{row.point} ({Phase(row.phase).label})"
+
+
+def environment_problems(template, temperature: Decimal | None, humidity: Decimal | None, others: dict) -> dict[str, str]:
+    """Field → what is wrong, for values missing or outside the template's limits."""
+    problems = {}
+
+    def check(key, value, low, high, label, unit):
+        if low is None and high is None:
+            return
+        if value is None:
+            problems[key] = _("%(label)s is required by the method.") % {"label": label}
+        elif (low is not None and value < low) or (high is not None and value > high):
+            problems[key] = _("%(label)s %(value)s %(unit)s is outside %(low)s – %(high)s %(unit)s.") % {
+                "label": label, "value": decimal_text(value), "unit": unit,
+                "low": decimal_text(low) or "…", "high": decimal_text(high) or "…",
+            }
+
+    check("temperature", temperature, template.temperature_min, template.temperature_max, _("Temperature"), "℃")
+    check("humidity", humidity, template.humidity_min, template.humidity_max, _("Relative humidity"), "%")
+    for condition in template.other_conditions:
+        name = condition.get("name", "")
+        low = _limit(condition.get("min"))
+        high = _limit(condition.get("max"))
+        check(f"other:{name}", others.get(name), low, high, name, condition.get("unit", ""))
+    return problems
+
+
+def _limit(value) -> Decimal | None:
+    if value is None or str(value).strip() == "":
+        return None
+    return Decimal(str(value).strip())
 
 
 def allowed_conclusions(service: str) -> list[str]:
@@ -190,6 +236,7 @@ def evaluate(record: Record) -> Evaluation:
                 tolerance_kind=point.tolerance_kind or ToleranceKind.ABSOLUTE,
                 tolerance=point.tolerance,
                 range_high=template.range_high,
+                range_low=template.range_low,
             )
             row = PointRow(point=point, phase=phase, slots=slots, result=result, adjusted=record.adjusted)
             u = uncertainties.get((point.pk, phase))

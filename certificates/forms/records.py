@@ -45,11 +45,14 @@ def _large(form: forms.Form) -> None:
 
 
 class DecimalText(forms.DecimalField):
-    """A decimal typed with a comma or a full-width comma is the same number."""
+    """A decimal as the instruments show it; a comma is refused rather than guessed at
+    (decimal comma or thousands separator?), like readings (certificates.calc)."""
 
     def to_python(self, value):
+        if isinstance(value, str) and ("," in value or "，" in value):
+            raise forms.ValidationError(gettext("“%(text)s”: use a decimal point, not a comma.") % {"text": value})
         if isinstance(value, str):
-            value = value.strip().replace("，", ".").replace(",", ".")
+            value = value.strip().replace("．", ".")
         return super().to_python(value)
 
 

@@ -145,6 +145,12 @@ class Record(models.Model):
         verbose_name = _("original record")
         verbose_name_plural = _("original records")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(checker__isnull=True) | ~models.Q(checker=models.F("performer")),
+                name="record_checker_not_performer",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -180,8 +186,8 @@ class LockedWithRecord(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and self._record_locked():
-            raise RuntimeError("The record is signed: this row changes only by a correction entry.")
+        if self._record_locked():
+            raise RuntimeError("The record is signed: rows are neither added nor changed, only corrected.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -338,3 +344,6 @@ class RecordCheck(models.Model):
         if self.pk is not None:
             raise RuntimeError("Record checks are append-only.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Record checks are append-only.")

@@ -23,7 +23,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certificates import calc
-from certificates.evaluation import allowed_conclusions, decimal_text, evaluate, point_label
+from certificates.evaluation import (
+    allowed_conclusions,
+    decimal_text,
+    environment_problems,
+    evaluate,
+    point_label,
+)
 from certificates.models import (
     CheckOutcome,
     Conclusion,
@@ -52,6 +58,9 @@ STOP_WORK = gettext_lazy("Conditions out of limits — stop work (R-TST-2).")
 
 
 def _locked(record: Record) -> Record:
+    """Lock the task, then the record: the same order as ``reassign_task``, so two
+    changes of one record queue instead of deadlocking."""
+    Task.objects.select_for_update().filter(record__pk=record.pk).first()
     return (
         Record.objects.select_for_update(of=("self",))
         .select_related("task", "template", "method", "sample__item__category", "performer")
@@ -66,7 +75,7 @@ def _as_performer(actor, record: Record) -> None:
 
 
 def _require_draft(record: Record) -> None:
-    if record.status != RecordStatus.DRAFT:
+    if record.status != RecordStatus.DRAFT or record.is_locked:
         raise ValidationError(
             _("Record %(number)s is signed; values change only by a correction entry (R-REC-3).") % {"number": record.number}
         )
@@ -92,31 +101,6 @@ def _decimal(text, label: str, field=None) -> Decimal | None:
 
 
 # --- environment (R-TST-2) -----------------------------------------------------------
-
-
-def environment_problems(template, temperature: Decimal | None, humidity: Decimal | None, others: dict) -> dict[str, str]:
-    """Field → what is wrong, for values missing or outside the template's limits."""
-    problems = {}
-
-    def check(key, value, low, high, label, unit):
-        if low is None and high is None:
-            return
-        if value is None:
-            problems[key] = _("%(label)s is required by the method.") % {"label": label}
-        elif (low is not None and value < low) or (high is not None and value > high):
-            problems[key] = _("%(label)s %(value)s %(unit)s is outside %(low)s – %(high)s %(unit)s.") % {
-                "label": label, "value": decimal_text(value), "unit": unit,
-                "low": decimal_text(low) or "…", "high": decimal_text(high) or "…",
-            }
-
-    check("temperature", temperature, template.temperature_min, template.temperature_max, _("Temperature"), "℃")
-    check("humidity", humidity, template.humidity_min, template.humidity_max, _("Relative humidity"), "%")
-    for condition in template.other_conditions:
-        name = condition.get("name", "")
-        low = _decimal(condition.get("min"), name)
-        high = _decimal(condition.get("max"), name)
-        check(f"other:{name}", others.get(name), low, high, name, condition.get("unit", ""))
-    return problems
 
 
 def save_environment(*, actor, record: Record, temperature, humidity, others: dict | None = None) -> dict[str, str]:
@@ -169,7 +153,7 @@ def add_equipment(*, actor, record: Record, equipment) -> RecordEquipment:
         _require_draft(record)
         if record.equipment_used.filter(equipment=equipment).exists():
             raise ValidationError(_("%(eq)s is already in this record.") % {"eq": equipment})
-        use = gate.record_use(equipment=equipment, on=record.measured_on, user=actor, record=record, record_label=record.number)
+        use = gate.record_use(equipment=equipment, on=timezone.localdate(), user=actor, record=record, record_label=record.number)
         entry = RecordEquipment.objects.create(record=record, equipment=equipment, use=use, snapshot=use.snapshot, added_by=actor)
         audit.record(actor=actor, action="record.equipment_added", target=record, changes={"equipment": [None, equipment.lab_id]})
     return entry
@@ -254,6 +238,9 @@ def save_readings(*, actor, record: Record, entries: dict[str, str]) -> dict[str
                 changes[key] = [reading.entered_text, text]
                 reading.value, reading.entered_text, reading.entered_at = value, text, now
                 reading.save(update_fields=["value", "entered_text", "entered_at"])
+        if created and not existing and record.measured_on != timezone.localdate(now):
+            record.measured_on = timezone.localdate(now)
+            record.save(update_fields=["measured_on"])
         Reading.objects.bulk_create(created)
         if created or changes:
             # Values replaced before signing are logged too: the audit trail keeps them.
@@ -368,6 +355,17 @@ def _record_url(record: Record) -> str:
     return reverse("certificates:record_detail", args=[record.pk])
 
 
+def _gate_on_last_reading(record: Record, actor) -> None:
+    """The equipment must have been usable on the last day readings were taken, not only
+    on the day it was added (R-EQP-10)."""
+    last = record.readings.order_by("-entered_at").values_list("entered_at", flat=True).first()
+    if last is None:
+        return
+    on = timezone.localdate(last)
+    for entry in record.equipment_used.select_related("equipment"):
+        gate.check_usable(entry.equipment, on, actor)
+
+
 def sign_record(*, actor, record: Record, password: str) -> Record:
     """The performer signs: the record locks and goes to the checker.  A returned record
     is signed again after its corrections."""
@@ -380,6 +378,7 @@ def sign_record(*, actor, record: Record, password: str) -> Record:
         missing = evaluate(record).missing()
         if missing:
             raise ValidationError(missing)
+        _gate_on_last_reading(record, actor)
         now = timezone.now()
         old = record.status
         record.status = RecordStatus.SIGNED
@@ -401,6 +400,14 @@ def _as_checker(actor, record: Record) -> None:
         raise ValidationError(_("You performed this work; a different person must check it (R-TST-1)."))
     if actor != record.task.checker:
         raise ValidationError(_("This record is assigned to %(person)s for checking.") % {"person": record.task.checker})
+    if (
+        record.readings.filter(entered_by=actor).exists()
+        or record.equipment_used.filter(added_by=actor).exists()
+        or record.corrections.filter(corrected_by=actor).exists()
+    ):
+        raise ValidationError(
+            _("You entered or corrected data in this record; a person who did not take part must check it (R-TST-1).")
+        )
     permissions.require(actor, "records.check", record)
     if record.status != RecordStatus.SIGNED:
         raise ValidationError(_("Record %(number)s is not waiting for a check.") % {"number": record.number})
@@ -497,12 +504,8 @@ def _correction_target(record: Record, evaluation, field: str):
             number = _decimal(text, field)
             if number is None:
                 raise ValidationError(_("Enter a number."))
-            current = {key: _decimal(v.current, key) for key, v in evaluation.environment.items()}
-            current[field] = number
-            others = {k.split(":", 1)[1]: v for k, v in current.items() if k.startswith("other:")}
-            problems = environment_problems(template, current["temperature"], current["humidity"], others)
-            if problems:
-                raise ValidationError([*problems.values(), str(STOP_WORK)])
+            # A true value outside the limits is recorded as it was; the record then
+            # cannot be checked (evaluation.missing: "stop work", R-TST-2).
             return decimal_text(number)
 
         labels = {"temperature": _("Temperature"), "humidity": _("Relative humidity")}

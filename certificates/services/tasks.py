@@ -135,9 +135,14 @@ def reassign_task(*, actor, task: Task, performer, checker, reason: str) -> Task
         task = Task.objects.select_for_update(of=("self",)).select_related("sample__item__category", "sample__order").get(pk=task.pk)
         if task.status not in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.AWAITING_CHECK):
             raise ValidationError(_("This task can no longer be reassigned."))
-        record = Record.objects.filter(task=task).first()
-        if record is not None and record.is_locked and performer != task.performer:
-            raise ValidationError({"performer": _("The performer has signed the record; only the checker can change.")})
+        record = Record.objects.select_for_update().filter(task=task).first()
+        if actor == task.performer and checker != task.checker:
+            raise ValidationError({"checker": _("The performer does not choose who checks their own work.")})
+        has_data = record is not None and (record.environment_at is not None or record.readings.exists() or record.is_locked)
+        if has_data and performer != task.performer:
+            raise ValidationError(
+                {"performer": _("The performer has started recording; the performer no longer changes, only the checker.")}
+            )
         if record is not None and record.is_locked and checker == record.performer:
             raise ValidationError({"checker": _("The checker must be a different person from the performer (R-TST-1).")})
         _check_people(task.sample, task.service, performer, checker, timezone.localdate())
@@ -204,10 +209,10 @@ def start_task(*, actor, task: Task) -> Record:
         permissions.require(actor, perform_action(task.service), task, on=today)
         if task.status != TaskStatus.ASSIGNED:
             raise ValidationError(_("This task has already been started."))
-        method = task.method
+        method = Method.objects.select_for_update().get(pk=task.method_id)
         if method.status != MethodStatus.CURRENT:
             raise ValidationError(
-                _("%(code)s is %(status)s; ask for the task to be reassigned to the current edition (R-TST-3).")
+                _("%(code)s is %(status)s; the task must be cancelled and assigned again with the current edition (R-TST-3).")
                 % {"code": method.full_code, "status": method.get_status_display()}
             )
         template = method.active_template()

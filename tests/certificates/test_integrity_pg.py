@@ -115,15 +115,45 @@ def test_r_rec_3_database_refuses_changing_the_data_of_a_signed_record(signed_re
 
 @pytest.mark.postgres
 def test_r_rec_3_database_lets_the_status_of_a_signed_record_change(signed_record, checker):
-    """The workflow columns (status, check) still move after the signature."""
+    """The workflow columns (status, check) still move after the signature, but
+    "checked" only with the checker's check round (R-TST-1)."""
     assert _run("UPDATE certificates_record SET status = 'returned' WHERE id = %s", [signed_record.pk]) == 1
+    assert _run("UPDATE certificates_record SET status = 'signed' WHERE id = %s", [signed_record.pk]) == 1
     now = timezone.now()
+    forged = "UPDATE certificates_record SET status = 'checked', checker_id = %s, checked_at = %s WHERE id = %s"
+    _refused(forged, [checker.pk, now, signed_record.pk], match="R-TST-1")
     assert _run(
-        "UPDATE certificates_record SET status = 'checked', checker_id = %s, checked_at = %s, signed_at = %s WHERE id = %s",
-        [checker.pk, now, now, signed_record.pk],
+        "INSERT INTO certificates_recordcheck (record_id, checker_id, outcome, comments, at) VALUES (%s, %s, 'checked', '', %s)",
+        [signed_record.pk, checker.pk, now],
     ) == 1
+    assert _run(forged, [checker.pk, now, signed_record.pk]) == 1
     record = Record.objects.get(pk=signed_record.pk)
     assert record.status == "checked" and record.checker == checker
+
+
+@pytest.mark.postgres
+def test_r_tst_1_database_refuses_a_check_round_by_the_performer(signed_record, performer):
+    now = timezone.now()
+    insert = "INSERT INTO certificates_recordcheck (record_id, checker_id, outcome, comments, at) VALUES (%s, %s, 'checked', '', %s)"
+    _refused(insert, [signed_record.pk, performer.pk, now], match="R-TST-1")
+
+
+@pytest.mark.postgres
+def test_r_rec_3_database_refuses_adding_readings_to_a_signed_record(signed_record):
+    reading = signed_record.readings.first()
+    _refused(
+        "INSERT INTO certificates_reading (record_id, point_id, phase, repeat, value, entered_text, entered_at, entered_by_id) "
+        "VALUES (%s, %s, 'as_after', 99, 1, '1', now(), %s)",
+        [signed_record.pk, reading.point_id, reading.entered_by_id],
+        match="R-REC-3",
+    )
+
+
+@pytest.mark.postgres
+def test_database_refuses_changing_a_template_version_in_use(template):
+    _refused("UPDATE certificates_recordtemplate SET resolution = 0.1 WHERE id = %s", [template.pk], match="in use")
+    _refused("UPDATE certificates_templatepoint SET tolerance = 10 WHERE template_id = %s", [template.pk], match="in use")
+    assert _run("UPDATE certificates_recordtemplate SET status = 'retired' WHERE id = %s", [template.pk]) == 1
 
 
 @pytest.mark.postgres

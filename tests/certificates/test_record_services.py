@@ -112,7 +112,7 @@ def test_r_tst_2_environment_out_of_limits_is_stored_and_stops_work(started, per
         services.save_readings(actor=performer, record=started, entries={services.slot_key(point.pk, AS_FOUND, 1): "101"})
     assert "R-TST-2" in exc.value.messages[0]
     assert not started.readings.exists()
-    assert any("environment" in m for m in evaluate(started).missing())
+    assert any("stop work" in m for m in evaluate(started).missing())
 
     # once the conditions are within the limits, work goes on
     assert services.save_environment(actor=performer, record=started, temperature="22.0", humidity="55") == {}
@@ -229,17 +229,16 @@ def test_r_rec_2_readings_are_saved_all_or_nothing_with_errors_per_slot(record, 
 
 
 def test_r_rec_5_readings_the_record_cannot_hold_exactly_are_refused_per_slot(record, performer):
-    """Without a measuring range on the template nothing else stops 123456789; a value
-    with 7 decimals would be stored rounded (R-REC-5)."""
-    type(record.template).objects.filter(pk=record.template.pk).update(range_low=None, range_high=None)
+    """A value with 7 decimals would be stored rounded (R-REC-5); values too large for
+    the column are covered in test_calc (parse_reading without a range)."""
     p100, p150, _p200 = _points(record)
     fine = services.slot_key(p100.pk, AS_FOUND, 1)
-    large = services.slot_key(p150.pk, AS_FOUND, 1)
+    plain = services.slot_key(p150.pk, AS_FOUND, 1)
     with pytest.raises(ValidationError) as exc:
-        services.save_readings(actor=performer, record=record, entries={fine: "100.1234567", large: "123456789"})
+        services.save_readings(actor=performer, record=record, entries={fine: "100.1234567", plain: "150"})
     errors = exc.value.message_dict
     assert "too many decimal places (at most 6)" in errors[fine][0]
-    assert "too large" in errors[large][0]
+    assert plain not in errors
     assert not record.readings.exists()
 
 
@@ -247,11 +246,11 @@ def test_r_rec_5_finer_than_the_resolution_is_a_warning_and_kept_as_typed(record
     p100, p150, _p200 = _points(record)
     fine = services.slot_key(p100.pk, AS_FOUND, 1)
     plain = services.slot_key(p150.pk, AS_FOUND, 1)
-    warnings = services.save_readings(actor=performer, record=record, entries={fine: "100.5", plain: "151，0"})
+    warnings = services.save_readings(actor=performer, record=record, entries={fine: "100.5", plain: "151.0"})
     assert list(warnings) == [fine]
     assert "resolution 1" in warnings[fine]
     assert _reading(record).value == D("100.5") and _reading(record).entered_text == "100.5"
-    assert _reading(record, nominal=150).value == D("151") and _reading(record, nominal=150).entered_text == "151，0"
+    assert _reading(record, nominal=150).value == D("151") and _reading(record, nominal=150).entered_text == "151.0"
 
 
 def test_r_rec_3_changing_a_draft_value_is_audited_with_old_and_new(record, performer):
@@ -574,7 +573,7 @@ def test_r_rec_3_correction_of_a_checked_record_sends_it_back_to_the_checker(che
         ("reading", "101", "same as the current one"),
         ("reading", "abc", "not a number"),
         ("reading", "301", "outside the measuring range"),
-        ("temperature", "30", "stop work"),
+        ("temperature", "abc", "not a number"),
         ("conclusion", "calibrated", "Choose a conclusion"),
         ("inspection", "maybe", "meets the requirements"),
         ("nonsense:1", "1", "has no value"),
@@ -824,3 +823,37 @@ def test_r_rec_4_disposal_after_keep_until(record, fill, performer, head):
     assert not Reading.objects.exists() and not Correction.objects.exists()
     event = AuditEvent.objects.get(action="record.disposed")
     assert event.reason == "保存期满，碎纸销毁" and event.changes == {"number": [record.number, None]}
+
+
+
+def test_r_tst_2_a_true_temperature_outside_the_limits_is_recorded_and_blocks_the_check(signed_record, performer, checker):
+    """A correction records the truth even when it is out of limits; the record then
+    cannot be checked ("stop work", R-TST-2, R-REC-3)."""
+    services.correct_value(actor=performer, record=signed_record, field="temperature", new_value="30", reason="温度计读错")
+    assert any("stop work" in m for m in evaluate(signed_record).missing())
+    with pytest.raises(ValidationError, match="stop work"):
+        services.check_record(actor=checker, record=signed_record, password=PASSWORD)
+
+
+def test_r_tst_1_whoever_entered_data_cannot_check_it(record, fill, performer, checker, assigner):
+    """A checker who took readings (e.g. before a reassignment) is not independent (R-TST-1)."""
+    fill(record)
+    record.readings.filter(point=_points(record)[0], repeat=1).update(entered_by=checker)
+    services.sign_record(actor=performer, record=record, password=PASSWORD)
+    with pytest.raises(ValidationError, match="did not take part"):
+        services.check_record(actor=checker, record=record, password=PASSWORD)
+    assert record.checks.count() == 0
+
+
+def test_r_rec_3_nothing_is_added_to_a_signed_record_and_check_rounds_stay(checked_record):
+    """Only corrections and check rounds are appended after the signature."""
+    reading = checked_record.readings.first()
+    extra = Reading(
+        record=checked_record, point=reading.point, phase=Phase.AS_LEFT, repeat=1, value=D("1"),
+        entered_text="1", entered_at=timezone.now(), entered_by=reading.entered_by,
+    )
+    with pytest.raises(RuntimeError):
+        extra.save()
+    with pytest.raises(RuntimeError):
+        checked_record.checks.first().delete()
+    assert checked_record.readings.count() == 9 and checked_record.checks.count() == 1

@@ -347,11 +347,31 @@ def test_reassign_before_start_changes_who_starts(task, performer, checker, meth
     assert services.start_task(actor=other, task=task).performer == other
 
 
-def test_reassign_of_a_draft_record_moves_the_record_to_the_new_performer(record, checker, method_lead, make_technician):
+def test_reassign_of_a_started_record_without_data_moves_it_to_the_new_performer(task, performer, checker, method_lead, make_technician):
+    record = services.start_task(actor=performer, task=task)
     other = make_technician("other_perf")
-    services.reassign_task(actor=method_lead, task=record.task, performer=other, checker=checker, reason="甲病假")
+    services.reassign_task(actor=method_lead, task=task, performer=other, checker=checker, reason="甲病假")
     record.refresh_from_db()
     assert record.performer == other and record.task.performer == other
+
+
+def test_r_tst_1_once_data_is_recorded_the_performer_no_longer_changes(record, checker, method_lead, make_technician):
+    """Otherwise the person who took the readings could end up as the checker."""
+    other = make_technician("other_perf")
+    with pytest.raises(ValidationError) as exc:
+        services.reassign_task(actor=method_lead, task=record.task, performer=other, checker=checker, reason="甲病假")
+    assert "performer" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        services.reassign_task(actor=method_lead, task=record.task, performer=checker, checker=record.performer, reason="swap")
+    record.refresh_from_db()
+    assert record.task.checker == checker
+
+
+def test_the_performer_does_not_choose_their_own_checker(task, performer, checker, make_technician):
+    other = make_technician("other_check")
+    with pytest.raises(ValidationError) as exc:
+        services.reassign_task(actor=performer, task=task, performer=performer, checker=other, reason="想换人")
+    assert "checker" in exc.value.message_dict
 
 
 def test_r_tst_4_reassign_checks_the_new_people(task, checker, method_lead, make_technician, categories):

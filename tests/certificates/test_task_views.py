@@ -253,7 +253,7 @@ def test_a_superseded_method_refuses_start_with_a_clear_message(client, settings
     response = client.post(reverse("certificates:task_start", args=[task.pk]), follow=True)
     assert response.redirect_chain[-1][0] == MY_TASKS
     text = response.content.decode()
-    assert "JJG 692-2010 is Superseded; ask for the task to be reassigned to the current edition (R-TST-3)." in text
+    assert "JJG 692-2010 is Superseded; the task must be cancelled and assigned again with the current edition (R-TST-3)." in text
     task.refresh_from_db()
     assert task.status == TaskStatus.ASSIGNED
 
