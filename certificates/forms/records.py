@@ -257,7 +257,14 @@ class PasswordForm(forms.Form):
     )
 
 
+class CheckForm(PasswordForm):
+    """The checker's signature, bound to the version of the record the checker read."""
+
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
 class ReturnForm(forms.Form):
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
     comments = forms.CharField(
         label=_("What needs correcting"), required=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),

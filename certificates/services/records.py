@@ -413,12 +413,29 @@ def _as_checker(actor, record: Record) -> None:
         raise ValidationError(_("Record %(number)s is not waiting for a check.") % {"number": record.number})
 
 
-def check_record(*, actor, record: Record, password: str) -> Record:
+def record_version(record: Record) -> str:
+    """What the checker read: the performer's last signature and the newest correction.
+    A check or return posted from an older page is refused (a correction may have
+    landed in between)."""
+    last = record.corrections.order_by("-id").values_list("id", flat=True).first()
+    return f"{record.signed_at.isoformat() if record.signed_at else ''}/{last or 0}"
+
+
+def _require_seen(record: Record, seen: str | None) -> None:
+    if seen is not None and seen != record_version(record):
+        raise ValidationError(
+            _("Record %(number)s changed after you opened it (a correction or a new signature); read it again first.")
+            % {"number": record.number}
+        )
+
+
+def check_record(*, actor, record: Record, password: str, seen: str | None = None) -> Record:
     """The checker signs (R-TST-1).  The sample becomes "tested" and the record is ready
-    for a certificate."""
+    for a certificate.  ``seen``: :func:`record_version` of the page the checker read."""
     with transaction.atomic():
         record = _locked(record)
         _as_checker(actor, record)
+        _require_seen(record, seen)
         confirm_password(actor, password)
         missing = evaluate(record).missing()
         if missing:
@@ -437,13 +454,14 @@ def check_record(*, actor, record: Record, password: str) -> Record:
     return record
 
 
-def return_record(*, actor, record: Record, comments: str) -> Record:
+def return_record(*, actor, record: Record, comments: str, seen: str | None = None) -> Record:
     comments = (comments or "").strip()
     if not comments:
         raise ValidationError({"comments": _("Say what needs correcting.")})
     with transaction.atomic():
         record = _locked(record)
         _as_checker(actor, record)
+        _require_seen(record, seen)
         RecordCheck.objects.create(record=record, checker=actor, outcome=CheckOutcome.RETURNED, comments=comments)
         record.status = RecordStatus.RETURNED
         record.save(update_fields=["status"])

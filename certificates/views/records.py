@@ -464,8 +464,8 @@ def _detail_context(request, record: Record, bound: dict | None = None) -> dict:
     is_checker = user == record.task.checker and not is_performer
     returned = record.status == RecordStatus.RETURNED
     detail_forms = {
-        "check": forms.PasswordForm(prefix="check"),
-        "return": forms.ReturnForm(prefix="return"),
+        "check": forms.CheckForm(prefix="check", initial={"seen": services.record_version(record)}),
+        "return": forms.ReturnForm(prefix="return", initial={"seen": services.record_version(record)}),
         "sign": forms.PasswordForm(prefix="sign"),
     }
     detail_forms.update(bound)
@@ -559,10 +559,12 @@ def _checker_form_shown(user, record: Record) -> bool:
 @require_POST
 def record_check(request, pk):
     record = _record_or_404(request, pk)
-    form = forms.PasswordForm(request.POST, prefix="check")
+    form = forms.CheckForm(request.POST, prefix="check")
 
     def call():
-        services.check_record(actor=request.user, record=record, password=form.cleaned_data["password"])
+        services.check_record(
+            actor=request.user, record=record, password=form.cleaned_data["password"], seen=form.cleaned_data["seen"] or None
+        )
         return _("Record %(number)s checked and signed; the sample is tested.") % {"number": record.number}
 
     return _signature_post(
@@ -578,7 +580,9 @@ def record_return(request, pk):
     form = forms.ReturnForm(request.POST, prefix="return")
 
     def call():
-        services.return_record(actor=request.user, record=record, comments=form.cleaned_data["comments"])
+        services.return_record(
+            actor=request.user, record=record, comments=form.cleaned_data["comments"], seen=form.cleaned_data["seen"] or None
+        )
         return _("Record %(number)s returned to %(performer)s with your comments.") % {
             "number": record.number, "performer": record.performer
         }

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from certificates import selectors
 from certificates.forms import tasks as forms
-from certificates.models import Task, TaskStatus
+from certificates.models import Record, Task, TaskStatus
 from certificates.services import methods as method_services
 from certificates.services import tasks as services
 from intake.models import Sample, WorkLocation
@@ -331,6 +331,10 @@ def task_start(request, pk):
     """The performer starts: the record opens and the sample is marked in test."""
     permissions.require_or_404(request.user, "records.view")
     task = get_object_or_404(Task, pk=pk)
+    existing = Record.objects.filter(task=task, performer=request.user).first()
+    if existing is not None:
+        # A second click on "start" (or a stale page): the record is already open.
+        return redirect("certificates:record_entry", pk=existing.pk)
     try:
         record = services.start_task(actor=request.user, task=task)
     except ValidationError as error:

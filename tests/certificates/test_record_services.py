@@ -857,3 +857,18 @@ def test_r_rec_3_nothing_is_added_to_a_signed_record_and_check_rounds_stay(check
     with pytest.raises(RuntimeError):
         checked_record.checks.first().delete()
     assert checked_record.readings.count() == 9 and checked_record.checks.count() == 1
+
+
+def test_r_tst_1_a_check_posted_from_an_older_page_is_refused(signed_record, performer, checker):
+    """The checker signs what they read: a correction landing in between refuses the
+    check until the page is read again."""
+    seen = services.record_version(signed_record)
+    reading = signed_record.readings.first()
+    services.correct_value(actor=performer, record=signed_record, field=reading_field(reading), new_value="100", reason="笔误")
+    with pytest.raises(ValidationError, match="changed after you opened it"):
+        services.check_record(actor=checker, record=signed_record, password=PASSWORD, seen=seen)
+    with pytest.raises(ValidationError, match="changed after you opened it"):
+        services.return_record(actor=checker, record=signed_record, comments="请复核", seen=seen)
+    services.check_record(actor=checker, record=signed_record, password=PASSWORD, seen=services.record_version(signed_record))
+    signed_record.refresh_from_db()
+    assert signed_record.status == RecordStatus.CHECKED

@@ -474,3 +474,13 @@ def test_anonymous_users_are_sent_to_sign_in(client):
     response = client.get(MY_TASKS)
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_second_start_opens_the_record_instead_of_an_error(client, task, performer):
+    """A double click on "start" on a tablet lands in the record, not on an error."""
+    client.force_login(performer)
+    first = client.post(reverse("certificates:task_start", args=[task.pk]))
+    second = client.post(reverse("certificates:task_start", args=[task.pk]))
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert "/entry/" in second["Location"]
