@@ -75,20 +75,6 @@ def unassigned_samples() -> QuerySet[Sample]:
     )
 
 
-def search_samples(samples: QuerySet[Sample], text: str) -> QuerySet[Sample]:
-    """Sample ID, serial number, order number or customer name contain ``text``."""
-    text = (text or "").strip()
-    if not text:
-        return samples
-    return samples.filter(
-        Q(sample_id__icontains=text)
-        | Q(serial_number__icontains=text)
-        | Q(order__number__icontains=text)
-        | Q(order__customer__name__icontains=text)
-        | Q(order__customer__short_name__icontains=text)
-    )
-
-
 # --- tasks --------------------------------------------------------------------------------
 
 

@@ -32,9 +32,10 @@ from certificates.models import Record, Task, TaskStatus
 from certificates.services import methods as method_services
 from certificates.services import tasks as services
 from intake.models import Sample, WorkLocation
+from intake.selectors import search_samples
 from labqms import permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
+from labqms.views.helpers import querystring_without_page, sort_links
 
 PAGE_SIZE = 25
 
@@ -83,17 +84,6 @@ def _with_actions(tasks, user):
     return tasks
 
 
-def _sort_links(request, keys, current: str) -> dict[str, str]:
-    """``{column: query string}``: a click sorts by the column, a second click reverses."""
-    links = {}
-    for key in keys:
-        params = request.GET.copy()
-        params.pop("page", None)
-        params["sort"] = f"-{key}" if current == key else key
-        links[key] = params.urlencode()
-    return links
-
-
 # --- samples waiting for a task ---------------------------------------------------------
 
 
@@ -105,7 +95,7 @@ def unassigned(request):
     sort = forms.DEFAULT_SAMPLE_SORT
     if form.is_valid():
         data = form.cleaned_data
-        samples = selectors.search_samples(samples, data["q"])
+        samples = search_samples(samples, data["q"] or "")
         if data["category"]:
             samples = samples.filter(item__category=data["category"])
         if data["service"]:
@@ -121,7 +111,7 @@ def unassigned(request):
             "page": page,
             "today": timezone.localdate(),
             "sort": sort,
-            "sort_links": _sort_links(request, ("id", "due"), sort),
+            "sort_links": sort_links(request, ("id", "due"), sort),
             "querystring": querystring_without_page(request),
             "can_assign": permissions.can(request.user, "records.assign"),
         },
@@ -315,7 +305,7 @@ def task_list(request):
             "page": page,
             "today": timezone.localdate(),
             "sort": sort,
-            "sort_links": _sort_links(request, ("id", "due", "assigned"), sort),
+            "sort_links": sort_links(request, ("id", "due", "assigned"), sort),
             "querystring": querystring_without_page(request),
             "can_assign": permissions.can(request.user, "records.assign"),
         },

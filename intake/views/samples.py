@@ -33,7 +33,7 @@ from intake.qr import qr_svg
 from intake.services import samples as services
 from labqms import pdf, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
+from labqms.views.helpers import querystring_without_page, sort_links
 
 PAGE_SIZE = 25
 
@@ -91,21 +91,10 @@ def sample_list(request):
             "page": page,
             "today": today,
             "sort": sort,
-            "sort_links": _sort_links(request, sort),
+            "sort_links": sort_links(request, ("id", "due", "changed"), sort),
             "querystring": querystring_without_page(request),
         },
     )
-
-
-def _sort_links(request, current: str) -> dict[str, str]:
-    """``{column: query string}``: a click sorts by the column, a second click reverses."""
-    links = {}
-    for key in ("id", "due", "changed"):
-        params = request.GET.copy()
-        params.pop("page", None)
-        params["sort"] = f"-{key}" if current == key else key
-        links[key] = params.urlencode()
-    return links
 
 
 @login_required

@@ -27,6 +27,18 @@ def querystring_without_page(request) -> str:
     return params.urlencode()
 
 
+def sort_links(request, keys, current: str) -> dict[str, str]:
+    """``{column: query string}`` for sortable list headers: a click sorts by the column,
+    a second click reverses; the page number is dropped."""
+    links = {}
+    for key in keys:
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = f"-{key}" if current == key else key
+        links[key] = params.urlencode()
+    return links
+
+
 def run_with_reason(request, call: Callable[[str], object], *, missing: str, done: str) -> bool:
     """Handle a POST whose only input is a reason: call ``call(reason)``, report the
     outcome as a message.  Returns True when the service accepted it."""
