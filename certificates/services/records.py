@@ -182,10 +182,15 @@ def slot_key(point_id: int, phase: str, repeat: int) -> str:
     return f"r-{point_id}-{phase}-{repeat}"
 
 
-def save_readings(*, actor, record: Record, entries: dict[str, str]) -> dict[str, str]:
+def save_readings(*, actor, record: Record, entries: dict[str, str], originals: dict[str, str] | None = None) -> dict[str, str]:
     """``entries``: slot key → text as typed.  Empty text leaves a slot empty (and clears
     it before signing).  All or nothing: any bad value refuses the whole save with the
-    message per slot.  Returns warnings (more digits than the instrument resolves)."""
+    message per slot.  Returns warnings (more digits than the instrument resolves).
+
+    ``originals``: slot key → the text the page showed when it was opened.  A slot whose
+    text is unchanged on the page is left alone (a stale page does not overwrite or clear
+    what was saved since); a changed slot whose stored value moved on in between is
+    refused (a tablet and a PC on the same record)."""
     with transaction.atomic():
         record = _locked(record)
         _as_performer(actor, record)
@@ -201,6 +206,19 @@ def save_readings(*, actor, record: Record, entries: dict[str, str]) -> dict[str
             for r in range(1, template.repeats + 1)
         }
         errors, warnings, parsed = {}, {}, {}
+        existing = {slot_key(r.point_id, r.phase, r.repeat): r for r in record.readings.all()}
+        if originals is not None:
+            entries = dict(entries)
+            for key in list(entries):
+                if key not in originals:
+                    continue
+                shown, stored = originals[key].strip(), existing[key].entered_text if key in existing else ""
+                if (entries[key] or "").strip() == shown:
+                    del entries[key]
+                elif stored != shown:
+                    errors[key] = _("Saved as “%(now)s” from another page since this one was opened; check it and enter it again.") % {
+                        "now": stored or "∅"
+                    }
         for key, text in entries.items():
             if key not in slots:
                 continue
@@ -220,7 +238,6 @@ def save_readings(*, actor, record: Record, entries: dict[str, str]) -> dict[str
             parsed[key] = (value, text)
         if errors:
             raise ValidationError(errors)
-        existing = {slot_key(r.point_id, r.phase, r.repeat): r for r in record.readings.all()}
         now = timezone.now()
         changes, created = {}, []
         for key, entry in parsed.items():

@@ -353,7 +353,10 @@ def record_readings(request, pk):
     form = forms.ReadingsForm(request.POST, record=record, points=list(record.template.points.all()))
 
     def call():
-        warnings = services.save_readings(actor=request.user, record=record, entries=form.entries())
+        originals = {key[len("orig-"):]: value for key, value in request.POST.items() if key.startswith("orig-")}
+        warnings = services.save_readings(
+            actor=request.user, record=record, entries=form.entries(), originals=originals or None
+        )
         messages.success(request, _("Readings saved, each with the server's time."))
         if warnings:
             messages.warning(request, " ".join(warnings.values()))

@@ -872,3 +872,20 @@ def test_r_tst_1_a_check_posted_from_an_older_page_is_refused(signed_record, per
     services.check_record(actor=checker, record=signed_record, password=PASSWORD, seen=services.record_version(signed_record))
     signed_record.refresh_from_db()
     assert signed_record.status == RecordStatus.CHECKED
+
+
+def test_r_rec_2_a_stale_page_neither_clears_nor_overwrites_newer_readings(record, performer):
+    """Tablet and PC on one record: the older page's unchanged cells are left alone, and
+    a cell changed on it whose stored value moved on is refused, not overwritten."""
+    p100, p150, _p200 = _points(record)
+    a, b = services.slot_key(p100.pk, AS_FOUND, 1), services.slot_key(p150.pk, AS_FOUND, 1)
+    stale = {a: "", b: ""}  # what the old page showed
+    services.save_readings(actor=performer, record=record, entries={a: "101", b: "151"}, originals=dict(stale))
+    # the old page posts its (empty) cells again, untouched: nothing is cleared
+    services.save_readings(actor=performer, record=record, entries={a: "", b: ""}, originals=dict(stale))
+    assert record.readings.count() == 2
+    # the old page changes a cell that was saved meanwhile: refused with the stored value
+    with pytest.raises(ValidationError) as exc:
+        services.save_readings(actor=performer, record=record, entries={a: "99", b: ""}, originals=dict(stale))
+    assert "“101”" in exc.value.message_dict[a][0]
+    assert _reading(record).value == D("101")
