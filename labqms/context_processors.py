@@ -27,13 +27,14 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    allowed = permissions.can_many(user, {action for _l, _n, action in NAV_ITEMS if action} | {"intake.view"})
     items = [
         {"label": label, "url": reverse(name), "active": request.path == reverse(name)}
         for label, name, action in NAV_ITEMS
-        if action is None or permissions.can(user, action)
+        if action is None or allowed[action]
     ]
     return {
         "nav_items": items,
-        "can_scan": permissions.can(user, "intake.view"),
+        "can_scan": allowed["intake.view"],
         "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
     }

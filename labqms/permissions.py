@@ -227,6 +227,31 @@ def check(user, action: str, obj=None, *, on: date | None = None, scope=None) ->
     return Decision(True, as_deputy_of=deputy_of, authorisation=authorisation)
 
 
+def can_many(user, actions, *, on: date | None = None) -> dict[str, bool]:
+    """``{action: allowed}`` for general (object-less) questions, e.g. which menu entries
+    to show.  The roles are looked up once; only rules that need an authorisation or a
+    qualification ask further."""
+    on = on or _today()
+    roles = effective_roles(user, on)
+    answers: dict[str, bool] = {}
+
+    def allowed(action: str) -> bool:
+        if action not in answers:
+            if action in ANY_OF:
+                answers[action] = any(allowed(alternative) for alternative in ANY_OF[action])
+            else:
+                rule = RULES[action]
+                if not any(role in roles for role in rule.roles):
+                    answers[action] = False
+                elif rule.activity or rule.qualification:
+                    answers[action] = check(user, action, on=on).allowed
+                else:
+                    answers[action] = True
+        return answers[action]
+
+    return {action: allowed(action) for action in actions}
+
+
 def can(user, action: str, obj=None, *, on: date | None = None, scope=None) -> bool:
     return check(user, action, obj, on=on, scope=scope).allowed
 

@@ -275,3 +275,17 @@ def test_supervision_by_a_lead_or_an_authorised_checker(role, check_authorisatio
     if check_authorisation:
         AuthorisationFactory(person=person, activity=Activity.CHECK_RECORDS)
     assert permissions.can(person, "people.record_supervision", on=ON) is allowed
+
+
+@pytest.mark.django_db
+def test_can_many_agrees_with_can_for_every_rule(make_user, head):
+    """The menu's bulk answer is the same as asking each rule on its own."""
+    from labqms import permissions
+    from labqms.models import Activity, Role
+    from tests.factories import AuthorisationFactory
+
+    users = [make_user(role, username=f"cm_{role}") for role in Role]
+    AuthorisationFactory(person=users[1], activity=Activity.CHECK_RECORDS, authorised_by=head)
+    actions = list(permissions.RULES) + list(permissions.ANY_OF)
+    for user in users:
+        assert permissions.can_many(user, actions) == {a: permissions.can(user, a) for a in actions}
