@@ -9,5 +9,7 @@ from django.utils.translation import gettext as _
 
 def confirm_password(user, password: str) -> None:
     """Refuse (``ValidationError`` on ``password``) unless ``password`` is ``user``'s."""
-    if not password or not user.check_password(password):
+    if not password:
+        raise ValidationError({"password": _("Enter your password to sign.")})
+    if not user.check_password(password):
         raise ValidationError({"password": _("The password is not correct; nothing was signed.")})

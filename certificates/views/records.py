@@ -491,7 +491,7 @@ def _detail_context(request, record: Record, bound: dict | None = None) -> dict:
         "can_enter": _entry_open(user, record),
         "can_check": is_checker and record.status == RecordStatus.SIGNED,
         "can_sign_again": is_performer and returned,
-        "missing": evaluation.missing() if is_performer and returned else [],
+        "missing": evaluation.missing() if record.status != RecordStatus.DRAFT else [],
         "forms": detail_forms,
     }
 

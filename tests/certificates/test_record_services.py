@@ -889,3 +889,12 @@ def test_r_rec_2_a_stale_page_neither_clears_nor_overwrites_newer_readings(recor
         services.save_readings(actor=performer, record=record, entries={a: "99", b: ""}, originals=dict(stale))
     assert "“101”" in exc.value.message_dict[a][0]
     assert _reading(record).value == D("101")
+
+
+def test_an_empty_password_asks_for_the_password(record, fill, performer):
+    fill(record)
+    with pytest.raises(ValidationError) as exc:
+        services.sign_record(actor=performer, record=record, password="")
+    assert exc.value.message_dict["password"] == ["Enter your password to sign."]
+    record.refresh_from_db()
+    assert record.status == RecordStatus.DRAFT

@@ -523,3 +523,15 @@ def test_entry_page_queries_do_not_grow_with_the_readings(
         response = client.get(url("record_entry", many))
     assert response.content.decode().count('data-testid="reading-input"') == 30
     assert len(large) == len(small), (len(small), len(large))
+
+
+@pytest.mark.django_db
+def test_the_checker_sees_why_a_corrected_record_cannot_be_checked(login, signed_record, performer, checker):
+    """A correction that makes a point fail while the conclusion still says pass is shown
+    on the record page, before the checker tries to sign (R-REC-3, R-TST-1)."""
+    reading = signed_record.readings.order_by("point__position", "repeat").first()
+    record_services.correct_value(actor=performer, record=signed_record, field=f"reading:{reading.pk}", new_value="110", reason="复测")
+    text = login(checker).get(url("record_detail", signed_record)).content.decode()
+    assert 'data-testid="record-problems"' in text
+    assert "The conclusion says pass, but a point or an inspection item does not meet the requirements." in text
+    assert "A point or an inspection item does not meet the requirements." in text
