@@ -1,5 +1,5 @@
 """Records URLs (namespace ``certificates``); [Certificates] adds its own modules."""
 
-from certificates.views import archive, methods, records, tasks
+from certificates.views import archive, methods, public, records, tasks
 
-urlpatterns = methods.urlpatterns + tasks.urlpatterns + archive.urlpatterns + records.urlpatterns
+urlpatterns = public.urlpatterns + methods.urlpatterns + tasks.urlpatterns + archive.urlpatterns + records.urlpatterns

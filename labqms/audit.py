@@ -111,6 +111,13 @@ ACTION_LABELS = {
     "record.returned": _("Record returned with comments"),
     "record.corrected": _("Value corrected"),
     "record.disposed": _("Record disposed of after its retention period"),
+    # certificates
+    "certificate.prepared": _("Certificate prepared"),
+    "certificate.supplement_prepared": _("Supplement prepared"),
+    "certificate.replacement_prepared": _("Replacement prepared"),
+    "certificate.approved": _("Certificate approved (批准)"),
+    "certificate.issued": _("Certificate issued"),
+    "certificate.voided": _("Certificate void"),
 }
 
 _source: contextvars.ContextVar[str] = contextvars.ContextVar("audit_source", default="system")

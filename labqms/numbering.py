@@ -19,6 +19,11 @@ FORMATS: dict[str, str] = {
     "order": "WT{year}-{seq:06d}",
     "sample": "YP{year}-{seq:06d}",
     "record": "JL{year}-{seq:06d}",
+    # certificates and notices, one sequence per type (R-CRT-1)
+    "cert_verification": "JD{year}-{seq:06d}",
+    "cert_notice": "TZ{year}-{seq:06d}",
+    "cert_calibration": "JZ{year}-{seq:06d}",
+    "cert_test": "JC{year}-{seq:06d}",
 }
 DEFAULT_FORMAT = "{key}{year}-{seq:06d}"
 

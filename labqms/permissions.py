@@ -89,6 +89,7 @@ RULES: dict[str, Rule] = {
     "records.assign": Rule(TECHNICAL_STAFF),
     "records.manage_methods": Rule(frozenset({Role.TECHNICAL_LEAD})),
     "records.dispose": Rule(frozenset({Role.LAB_HEAD})),
+    "certificates.prepare": Rule(TECHNICAL_STAFF),
     "certificates.sign": Rule(TECHNICAL_STAFF, activity=Activity.SIGN_CERTIFICATES),
     "equipment.operate": Rule(TECHNICAL_STAFF, activity=Activity.OPERATE_EQUIPMENT),
     # Equipment (issue 4): all staff may look; technicians record; the technical lead decides.

@@ -200,6 +200,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- The lab's identity, printed on orders, labels and certificates ----------------------
 LABQMS_LAB_NAME = os.environ.get("LABQMS_LAB_NAME", "示范市医疗器械计量检测中心")
+# Where the public reaches this site: the QR code on a certificate links to its
+# verification page under this address.
+LABQMS_PUBLIC_URL = os.environ.get("LABQMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 LABQMS_LAB_ADDRESS = os.environ.get("LABQMS_LAB_ADDRESS", "示范市健康大道 100 号")
 LABQMS_LAB_PHONE = os.environ.get("LABQMS_LAB_PHONE", "025-80000000")
 LABQMS_LAB_AUTHORISATION = os.environ.get("LABQMS_LAB_AUTHORISATION", "(苏)法计(2024)32001号")
@@ -240,6 +243,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "equipment-recalibration": {
         "task": "equipment.tasks.recalibration_job",
         "schedule": crontab(hour=6, minute=30),
+    },
+    # Safety net for batch signing: certificates approved but left unissued by a stopped
+    # worker are issued (issuing is idempotent).
+    "certificates-issue-pending": {
+        "task": "certificates.tasks.issue_pending_certificates",
+        "schedule": crontab(minute="*/10"),
     },
 }
 # Equipment due within this many days is flagged "due soon" by the daily job.

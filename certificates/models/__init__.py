@@ -1,6 +1,16 @@
 """Methods with editions, record templates, tasks and original records ([Records]);
 certificates follow in [Certificates]."""
 
+from certificates.models.certificates import (
+    NUMBER_KEYS,
+    AmendmentKind,
+    Certificate,
+    CertificateStatus,
+    CertificateType,
+    Seal,
+    SealKind,
+    SealUse,
+)
 from certificates.models.methods import (
     KIND_SERVICE,
     Method,
@@ -29,6 +39,14 @@ from certificates.models.records import (
 )
 
 __all__ = [
+    "NUMBER_KEYS",
+    "AmendmentKind",
+    "Certificate",
+    "CertificateStatus",
+    "CertificateType",
+    "Seal",
+    "SealKind",
+    "SealUse",
     "KIND_SERVICE",
     "OPEN_TASK_STATUSES",
     "CheckOutcome",
