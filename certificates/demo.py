@@ -7,16 +7,27 @@ Effective dates are approximate (1 July of the year after publication); the lab 
 the date printed on its copy.  Work: the received blood-pressure meters of the demo
 order get tasks — one waiting for ``tech1`` to start (the path a visitor can follow in
 the browser), one recorded by ``tech2`` and checked by ``tech1``, with a correction.
+
+Certificates: the verification and calibration seals (custodian ``techlead``; the image
+is a plain red ring drawn here, a stand-in for the scanned seal) and a draft certificate
+for the checked record, waiting in ``techlead``'s approval queue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import struct
+import zlib
 from decimal import Decimal
 
-from certificates.models import Method, MethodKind, Task
+from django.core.files.base import ContentFile
+
+from certificates.models import Method, MethodKind, Record, RecordStatus, Seal, SealKind, Task
+from certificates.services import certificates as certificate_services
 from certificates.services import methods as method_services
 from certificates.services import records as record_services
+from certificates.services import seals as seal_services
 from certificates.services import tasks as task_services
 from equipment.models import Equipment
 from intake.models import InstrumentCategory, Sample, SampleStatus
@@ -90,6 +101,12 @@ def _effective(year: str) -> dt.date:
 
 
 def seed(users: dict) -> None:
+    _methods_and_work(users)
+    _seals(users)
+    _draft_certificate(users)
+
+
+def _methods_and_work(users: dict) -> None:
     if Method.objects.exists():
         return
     lead = users["techlead"]
@@ -154,3 +171,55 @@ def _demo_work(users: dict, method: Method) -> None:
         actor=tech2, record=record, field=f"reading:{reading.pk}", new_value="201", reason="誊写错误，按标准器显示值更正"
     )
     record_services.check_record(actor=tech1, record=record, password=PASSWORD)
+
+
+# --- seals and the certificate waiting for approval --------------------------------------
+
+SEALS = [(SealKind.VERIFICATION, "检定专用章"), (SealKind.CALIBRATION, "校准专用章")]
+
+
+def _png(width: int, height: int, rows: list[bytes]) -> bytes:
+    """A minimal RGBA PNG (no Pillow): signature, IHDR, one zlib IDAT, IEND."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + row for row in rows)  # filter type 0 per scanline
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+def ring_png(size: int = 160, width: float = 9.0) -> bytes:
+    """A red ring on a transparent ground, the shape of a round official seal."""
+    centre, outer = (size - 1) / 2, size / 2 - 3
+    red, clear = bytes((200, 16, 16, 230)), bytes(4)
+    rows = []
+    for y in range(size):
+        row = bytearray()
+        for x in range(size):
+            distance = math.hypot(x - centre, y - centre)
+            row += red if outer - width <= distance <= outer else clear
+        rows.append(bytes(row))
+    return _png(size, size, rows)
+
+
+def _seals(users: dict) -> None:
+    for kind, name in SEALS:
+        if Seal.objects.filter(kind=kind).exists():
+            continue
+        seal_services.create_seal(
+            actor=users["techlead"], kind=kind, name=name, custodian=users["techlead"],
+            image=ContentFile(ring_png(), name=f"{kind}.png"),
+        )
+
+
+def _draft_certificate(users: dict) -> None:
+    """The checked demo record (recorded by tech2, checked by tech1) gets its draft."""
+    record = (
+        Record.objects.filter(performer=users["tech2"], checker=users["tech1"], status=RecordStatus.CHECKED)
+        .order_by("pk")
+        .first()
+    )
+    if record is None or record.certificates.exists():
+        return
+    certificate_services.prepare(actor=users["tech2"], record=record)

@@ -118,6 +118,8 @@ ACTION_LABELS = {
     "certificate.approved": _("Certificate approved (批准)"),
     "certificate.issued": _("Certificate issued"),
     "certificate.voided": _("Certificate void"),
+    "seal.created": _("Seal registered"),
+    "seal.updated": _("Seal changed"),
 }
 
 _source: contextvars.ContextVar[str] = contextvars.ContextVar("audit_source", default="system")

@@ -14,6 +14,7 @@ NAV_ITEMS = [
     (_("Customers"), "intake:customer_list", "intake.view"),
     (_("My tasks"), "certificates:my_tasks", "records.assign"),
     (_("Records"), "certificates:record_list", "records.view"),
+    (_("Certificates"), "certificates:certificate_list", "records.view"),
     (_("Methods"), "certificates:method_list", "records.view"),
     (_("Equipment"), "equipment:equipment_list", "equipment.view"),
     (_("My orders"), "portal:home", "portal.use"),

@@ -37,7 +37,9 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _fast_test_settings(settings):
+def _fast_test_settings(settings, tmp_path):
+    # Uploaded and issued files (certificates, seals, attachments) stay out of var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
     # Hashing cost is not under test; PBKDF2 would make every factory user take ~0.3 s.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render pages without running collectstatic.

@@ -94,7 +94,9 @@ class Certificate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.number or f"{self.get_type_display()} ({self.get_status_display()})"
+        if self.number:
+            return self.number
+        return f"{self.get_type_display()} · {self.record.number} ({self.get_status_display()})"
 
     def get_permission_scope(self):
         return self.record.sample.item.category

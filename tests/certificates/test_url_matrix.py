@@ -16,9 +16,11 @@ The URL list comes from the resolver, so a new certificates URL without a row in
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import get_resolver, reverse
 
+from certificates.demo import ring_png
 from certificates.models import (
     Correction,
     Method,
@@ -27,18 +29,22 @@ from certificates.models import (
     RecordCheck,
     RecordEquipment,
     RecordTemplate,
+    Seal,
+    SealKind,
     Task,
 )
+from certificates.services import certificates as certificate_services
 from certificates.services import methods as method_services
 from certificates.services import records as record_services
 from certificates.services import tasks as task_services
 from equipment.models import EquipmentUse
 from labqms import permissions
-from labqms.models import AuditEvent, Role
+from labqms.models import Activity, AuditEvent, Role
 from tests.certificates.conftest import PASSWORD
 from tests.certificates.test_archive_views import new_sample as new_sample  # noqa: F401
 from tests.certificates.test_archive_views import sign_in_the_past
 from tests.certificates.test_archive_views import start_record as start_record  # noqa: F401
+from tests.factories import AuthorisationFactory
 
 NAMESPACE = "certificates"
 
@@ -48,7 +54,8 @@ NAMESPACE = "certificates"
 # Kinds: "read" — GET, insiders get 200; "manage" — GET form, the technical lead gets 200,
 # refused staff 302/403/404; "page" — GET form of an action, insiders 200/302; "entry" —
 # the performer gets 200, other staff a redirect to the record's read view; "post" —
-# POST-only action; "public" — everyone, anonymous included, gets 200.
+# POST-only action; "public" — everyone, anonymous included, gets 200; "portal" — customer
+# accounts only (their own organisation's documents), every staff member gets 404.
 GATES = {
     # public: anyone holding a certificate verifies it, signed in or not
     "certificates:verify": (None, "public"),
@@ -90,6 +97,28 @@ GATES = {
     "certificates:record_list": ("records.view", "read"),
     "certificates:record_pdf": ("records.view", "read"),
     "certificates:record_dispose": ("records.dispose", "post"),
+    # seals and their usage log (R-CRT-7)
+    "certificates:seal_list": ("records.view", "read"),
+    "certificates:seal_create": ("records.manage_methods", "manage"),
+    "certificates:seal_edit": ("records.manage_methods", "manage"),
+    "certificates:seal_image": ("records.view", "read"),
+    "certificates:seal_uses": ("records.view", "read"),
+    # the customer's certificates in the portal (R-INT-9)
+    "certificates:portal_certificates": ("portal.use", "portal"),
+    "certificates:portal_certificate_download": ("portal.use", "portal"),
+    # certificates for staff (issue 6): everyone with records.view reads; technical staff
+    # prepare and amend; authorised signatories approve
+    "certificates:certificate_list": ("records.view", "read"),
+    "certificates:certificate_queue": ("records.view", "read"),
+    "certificates:certificate_batch": ("records.view", "read"),
+    "certificates:certificate_batch_status": ("records.view", "read"),
+    "certificates:certificate_detail": ("records.view", "read"),
+    "certificates:certificate_download": ("records.view", "read"),
+    "certificates:certificate_batch_approve": ("certificates.sign", "post"),
+    "certificates:certificate_approve": ("certificates.sign", "post"),
+    "certificates:certificate_supplement": ("certificates.prepare", "post"),
+    "certificates:certificate_replace": ("certificates.prepare", "post"),
+    "certificates:certificate_prepare": ("certificates.prepare", "post"),
 }
 POST_ONLY = {name for name, (_gate, kind) in GATES.items() if kind == "post"}
 ROLES = ["anonymous", "customer", "counter", "performer", "checker", "technician", "techlead", "qualitylead", "head"]
@@ -109,8 +138,10 @@ def test_every_certificates_url_has_a_gate():
 @pytest.fixture
 def world(
     monkeypatch, record, method, template, cal_method, cal_template, method_lead, performer, checker, fill,
-    new_sample, start_record, assigner, technician, qualitylead, head, counter, customer,
+    new_sample, start_record, assigner, technician, qualitylead, head, counter, customer, settings, tmp_path,
 ):
+    settings.MEDIA_ROOT = tmp_path  # uploaded and issued files of the matrix stay out of var/media
+    seal = Seal.objects.create(kind=SealKind.TESTING, name="检测专用章", custodian=method_lead, image=ContentFile(ring_png(), name="s.png"))
     # The printable record's layout is tested in test_archive_views; here only who gets it.
     monkeypatch.setattr("labqms.pdf.html_to_pdf", lambda html, base_url=None: b"%PDF-fake")
     draft_method = method_services.save_method(
@@ -124,10 +155,23 @@ def world(
     assigned = task_services.assign_task(
         actor=assigner, sample=new_sample(), method=method, performer=performer, checker=checker
     )
+    # Certificates (issue 6): an issued one and a draft; the technical lead signs.
+    AuthorisationFactory(person=method_lead, activity=Activity.SIGN_CERTIFICATES, authorised_by=head)
+    checked = []
+    for _ in range(2):
+        done = fill(start_record(new_sample(), method))
+        record_services.sign_record(actor=performer, record=done, password=PASSWORD)
+        record_services.check_record(actor=checker, record=done, password=PASSWORD)
+        checked.append(done)
+    issued = certificate_services.approve(
+        actor=method_lead, certificate=certificate_services.prepare(actor=performer, record=checked[0]), password=PASSWORD
+    )
+    draft_certificate = certificate_services.prepare(actor=performer, record=checked[1])
     ids = {
         "method": method.pk, "draft_method": draft_method.pk, "cal_method": cal_method.pk, "template": template.pk,
         "draft_template": draft_template.pk, "task": assigned.pk, "record": record.pk, "signed": signed.pk,
-        "old": old.pk, "entry": record.equipment_used.get().pk,
+        "old": old.pk, "entry": record.equipment_used.get().pk, "seal": seal.pk,
+        "issued_certificate": issued.pk, "draft_certificate": draft_certificate.pk,
     }
     users = {
         "anonymous": None, "customer": customer, "counter": counter, "performer": performer, "checker": checker,
@@ -142,6 +186,10 @@ KWARGS = {
     "template_edit": "draft_template", "template_approve": "draft_template", "template_new_version": "template",
     "task_start": "task", "task_reassign": "task", "task_cancel": "task",
     "record_check": "signed", "record_return": "signed", "record_correct": "signed", "record_dispose": "old",
+    "seal_edit": "seal", "seal_image": "seal",
+    "certificate_detail": "issued_certificate", "certificate_download": "issued_certificate",
+    "certificate_approve": "draft_certificate", "certificate_supplement": "issued_certificate",
+    "certificate_replace": "issued_certificate",
 }
 
 
@@ -210,6 +258,8 @@ def test_url_matrix(name, world, client):
             assert status == 302 and "/accounts/login/" in response["Location"], where
         elif role in ("customer", "counter"):
             assert status == 404, where  # outsiders learn nothing
+        elif kind == "portal":
+            assert status == 404, where  # staff are not customers
         elif kind == "read":
             assert status == 200, where
         elif kind == "entry":
