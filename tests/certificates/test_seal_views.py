@@ -7,6 +7,7 @@ and the log of who applied which seal to which certificate, when.  Also the demo
 import io
 import struct
 import zlib
+from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -249,9 +250,9 @@ def test_r_crt_7_the_usage_log_lists_the_seal_applied_at_issue(client, settings,
     assert timezone.localtime(use.used_at).strftime("%Y-%m-%d %H:%M") in content
 
 
-def _bulk_uses(record, seals, user, count):
+def _bulk_uses(record, seals, user, count, start=0):
     now = timezone.now()
-    for i in range(count):
+    for i in range(start, count):
         certificate = Certificate.objects.create(
             record=record, type=CertificateType.VERIFICATION_CERTIFICATE, status=CertificateStatus.ISSUED,
             number=f"JD2026-{i + 1:06d}", verification_code="ABCDEFGH", created_by=user, issued_at=now,
@@ -262,9 +263,12 @@ def _bulk_uses(record, seals, user, count):
 @pytest.mark.django_db
 def test_the_usage_log_filters_by_seal_date_and_number(client, checked_record, seal, method_lead, performer):
     other = Seal.objects.create(kind=SealKind.CALIBRATION, name="校准专用章", custodian=method_lead)
-    _bulk_uses(checked_record, [seal, other], performer, 6)
     last_week = timezone.now() - timezone.timedelta(days=7)
-    SealUse.objects.filter(certificate__number="JD2026-000001").update(used_at=last_week)
+    # The first seal use is logged a week ago (the log is append-only, also in the
+    # database: the clock is moved instead of the row).
+    with mock.patch("django.utils.timezone.now", return_value=last_week):
+        _bulk_uses(checked_record, [seal, other], performer, 1)
+    _bulk_uses(checked_record, [seal, other], performer, 6, start=1)
     client.force_login(performer)
     url = reverse("certificates:seal_uses")
 
