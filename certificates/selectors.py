@@ -38,6 +38,7 @@ from intake.models import (
     VisitStatus,
     WorkLocation,
 )
+from intake.selectors import sample_match
 from labqms.models import Role, User
 
 # What the performer still has to do on a task (a returned record needs corrections).
@@ -103,15 +104,7 @@ def tasks_for_list() -> QuerySet[Task]:
 def search_tasks(tasks: QuerySet[Task], text: str) -> QuerySet[Task]:
     """Sample ID, serial number, order number or customer name contain ``text``."""
     text = (text or "").strip()
-    if not text:
-        return tasks
-    return tasks.filter(
-        Q(sample__sample_id__icontains=text)
-        | Q(sample__serial_number__icontains=text)
-        | Q(sample__order__number__icontains=text)
-        | Q(sample__order__customer__name__icontains=text)
-        | Q(sample__order__customer__short_name__icontains=text)
-    )
+    return tasks.filter(sample_match(text, "sample__")) if text else tasks
 
 
 def _is_on_site() -> Q:

@@ -48,15 +48,20 @@ def samples_for_list() -> QuerySet[Sample]:
 
 def search_samples(samples: QuerySet[Sample], text: str) -> QuerySet[Sample]:
     """Sample ID, order number, serial number or customer name contain ``text``."""
-    text = text.strip()
-    if not text:
-        return samples
-    return samples.filter(
-        Q(sample_id__icontains=text)
-        | Q(order__number__icontains=text)
-        | Q(serial_number__icontains=text)
-        | Q(order__customer__name__icontains=text)
-        | Q(order__customer__short_name__icontains=text)
+    text = (text or "").strip()
+    return samples.filter(sample_match(text)) if text else samples
+
+
+def sample_match(text: str, via: str = "") -> Q:
+    """The sample search as a condition, for any model that reaches a sample through
+    ``via`` (e.g. ``"sample__"`` from a task or record): sample ID, serial number, order
+    number, customer name or short name contain ``text``."""
+    return (
+        Q(**{f"{via}sample_id__icontains": text})
+        | Q(**{f"{via}serial_number__icontains": text})
+        | Q(**{f"{via}order__number__icontains": text})
+        | Q(**{f"{via}order__customer__name__icontains": text})
+        | Q(**{f"{via}order__customer__short_name__icontains": text})
     )
 
 

@@ -54,24 +54,15 @@ class QueueFilterForm(_SearchMixin, BootstrapMixin, forms.Form):
     )
 
 
-class CertificateFilterForm(_SearchMixin, BootstrapMixin, forms.Form):
-    """The certificate list's search bar."""
+class CertificateFilterForm(QueueFilterForm):
+    """The certificate list's search bar: the queue's, plus status, dates and sorting."""
 
-    q = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": gettext_lazy("certificate number, sample ID, serial number, customer, record number"),
-            }
-        ),
-    )
-    type = forms.ChoiceField(
-        label=gettext_lazy("Certificate type"),
-        required=False,
-        choices=[("", gettext_lazy("any type"))] + list(CertificateType.choices),
-    )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = gettext_lazy(
+            "certificate number, sample ID, serial number, customer, record number"
+        )
+
     status = forms.ChoiceField(
         label=gettext_lazy("Certificate status"),
         required=False,

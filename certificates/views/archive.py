@@ -30,6 +30,7 @@ from certificates.evaluation import Value, decimal_text, evaluate
 from certificates.models import Conclusion, Method, Phase, Record, RecordStatus
 from certificates.services import records as record_services
 from intake.models import InstrumentCategory
+from intake.selectors import sample_match
 from labqms import pdf, permissions
 from labqms.forms import DATE, BootstrapMixin, ReasonForm
 from labqms.models import User
@@ -131,14 +132,7 @@ def records_for_list(data: dict, *, today):
         "sample__item__category", "sample__order__customer", "method", "performer", "checker", "task__checker"
     )
     if q := (data.get("q") or "").strip():
-        records = records.filter(
-            Q(number__icontains=q)
-            | Q(sample__sample_id__icontains=q)
-            | Q(sample__serial_number__icontains=q)
-            | Q(sample__order__number__icontains=q)
-            | Q(sample__order__customer__name__icontains=q)
-            | Q(sample__order__customer__short_name__icontains=q)
-        )
+        records = records.filter(Q(number__icontains=q) | sample_match(q, "sample__"))
     if data.get("status"):
         records = records.filter(status=data["status"])
     if data.get("performer"):

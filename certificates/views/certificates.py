@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certificates.forms import certificates as forms
 from certificates.models import AmendmentKind, Certificate, CertificateStatus, Record
 from certificates.services import certificates as services
+from intake.selectors import sample_match
 from labqms import audit, permissions
 from labqms.forms import add_service_errors
 from labqms.models import Activity, Authorisation
@@ -65,14 +66,7 @@ def _search(certificates, q: str):
     q = (q or "").strip()
     if not q:
         return certificates
-    return certificates.filter(
-        Q(number__icontains=q)
-        | Q(record__number__icontains=q)
-        | Q(record__sample__sample_id__icontains=q)
-        | Q(record__sample__serial_number__icontains=q)
-        | Q(record__sample__order__customer__name__icontains=q)
-        | Q(record__sample__order__customer__short_name__icontains=q)
-    )
+    return certificates.filter(Q(number__icontains=q) | Q(record__number__icontains=q) | sample_match(q, "record__sample__"))
 
 
 def _errors_text(form) -> str:
