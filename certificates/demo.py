@@ -10,7 +10,14 @@ the browser), one recorded by ``tech2`` and checked by ``tech1``, with a correct
 
 Certificates: the verification and calibration seals (custodian ``techlead``; the image
 is a plain red ring drawn here, a stand-in for the scanned seal) and a draft certificate
-for the checked record, waiting in ``techlead``'s approval queue.
+for the checked record, waiting in ``techlead``'s approval queue.  Then, from other
+received samples of the demo orders (see ``ISSUED``), work carried through to an issued
+certificate with the real services, so each kind can be opened in the browser: a failed
+blood-pressure meter → verification result notice naming the failed point; the ECG
+machine → verification certificate with a supplement prepared by ``tech2`` and not yet
+checked; an infusion or syringe pump, when intake's demo has one received → calibration
+certificate with U and k.  Each piece is done once (a later seed finds its task) and only
+on a sample that has no task yet, so a second seed changes nothing.
 """
 
 from __future__ import annotations
@@ -22,15 +29,28 @@ import zlib
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.db.models import Exists, OuterRef
 
-from certificates.models import Method, MethodKind, Record, RecordStatus, Seal, SealKind, Task
+from certificates.models import (
+    AmendmentKind,
+    Certificate,
+    Conclusion,
+    Method,
+    MethodKind,
+    MethodStatus,
+    Record,
+    RecordStatus,
+    Seal,
+    SealKind,
+    Task,
+)
 from certificates.services import certificates as certificate_services
 from certificates.services import methods as method_services
 from certificates.services import records as record_services
 from certificates.services import seals as seal_services
 from certificates.services import tasks as task_services
 from equipment.models import Equipment
-from intake.models import InstrumentCategory, Sample, SampleStatus
+from intake.models import InstrumentCategory, OrderStatus, Sample, SampleStatus
 from labqms.management.commands.seed_demo import PASSWORD
 
 D = Decimal
@@ -104,6 +124,9 @@ def seed(users: dict) -> None:
     _methods_and_work(users)
     _seals(users)
     _draft_certificate(users)
+    # After the draft above, so it stays the oldest row of the approval queue.
+    for spec in ISSUED:
+        _issued_certificate(users, spec)
 
 
 def _methods_and_work(users: dict) -> None:
@@ -223,3 +246,109 @@ def _draft_certificate(users: dict) -> None:
     if record is None or record.certificates.exists():
         return
     certificate_services.prepare(actor=users["tech2"], record=record)
+
+
+# --- issued certificates of each kind ----------------------------------------------------
+
+# One entry per demo certificate: the categories a received sample may come from (the
+# first without a task is taken), who performs and who checks (authorised for the
+# category and activity in seed_demo; the pair is not used by other demo work on these
+# categories, and once it has a task there the entry is done), the equipment (a standard that passes the gate on
+# the day of seeding, and the laboratory's thermo-hygrometer), the conditions, the
+# readings per nominal value (one per repeat), the conclusion and, optionally, the
+# supplement left waiting for its check.  ``techlead`` approves; the performer prepares.
+ISSUED = [
+    {
+        # JJG 692: MPE ±3 mmHg; 150 mmHg reads +5 mmHg → fail → verification result notice.
+        "categories": ("BP-NIBP",),
+        "performer": "tech1", "checker": "techdeputy",
+        "equipment": ("BZ-001", "HJ-002"),
+        "environment": ("22.0", "52", {}),
+        "readings": {
+            50: ("51", "50", "51"), 100: ("101", "102", "101"), 150: ("155", "156", "155"),
+            200: ("202", "201", "202"), 250: ("252", "252", "251"),
+        },
+        "conclusion": Conclusion.FAIL,
+        "conclusion_note": "150 mmHg 点示值误差 +5 mmHg，超出最大允许误差 ±3 mmHg",
+    },
+    {
+        # JJG 543: ±5 % of reading, all within → verification certificate, then a supplement.
+        "categories": ("ECG",),
+        "performer": "tech2", "checker": "techdeputy",
+        "equipment": ("BZ-003", "HJ-002"),
+        "environment": ("23.0", "45", {"电源电压": "220"}),
+        "readings": {
+            D("0.5"): ("0.50", "0.51", "0.50"), D("1.0"): ("1.01", "1.00", "1.01"),
+            D("2.0"): ("2.02", "2.01", "2.01"), D("5.0"): ("5.04", "5.03", "5.05"),
+        },
+        "conclusion": Conclusion.PASS,
+        "supplement": "应送检单位来函补充：本器具为心内科使用，资产编号 XN-2019-031。其余内容不变。",
+    },
+    {
+        # JJF 1259: flow rate with U (k = 2) from the template's default budget.
+        "categories": ("PUMP-INF", "PUMP-SYR"),
+        "performer": "tech1", "checker": "tech2",
+        "equipment": ("BZ-008", "HJ-002"),
+        "environment": ("22.5", "50", {}),
+        "readings": {
+            5: ("5.04", "5.02", "5.05"), 25: ("25.21", "25.18", "25.24"), 100: ("100.62", "100.55", "100.70"),
+        },
+        "conclusion": Conclusion.CALIBRATED,
+    },
+]
+
+
+def _free_sample(categories) -> Sample | None:
+    """A received sample of one of ``categories`` on an accepted order, never given a task."""
+    return (
+        Sample.objects.filter(
+            item__category__code__in=categories,
+            status__in=[SampleStatus.RECEIVED, SampleStatus.STORED],
+            order__status=OrderStatus.ACCEPTED,
+        )
+        .exclude(Exists(Task.objects.filter(sample=OuterRef("pk"))))
+        .select_related("item__category")
+        .order_by("sample_id")
+        .first()
+    )
+
+
+def _issued_certificate(users: dict, spec: dict) -> Certificate | None:
+    performer, checker, lead = users[spec["performer"]], users[spec["checker"]], users["techlead"]
+    done = Task.objects.filter(sample__item__category__code__in=spec["categories"], performer=performer, checker=checker)
+    sample = None if done.exists() else _free_sample(spec["categories"])
+    if sample is None:
+        return None
+    method = (
+        Method.objects.filter(status=MethodStatus.CURRENT, kind=sample.item.service, categories=sample.item.category)
+        .order_by("pk")
+        .first()
+    )
+    if method is None or method.active_template() is None:
+        return None
+    task = task_services.assign_task(actor=lead, sample=sample, method=method, performer=performer, checker=checker)
+    record = task_services.start_task(actor=performer, task=task)
+    temperature, humidity, others = spec["environment"]
+    record_services.save_environment(actor=performer, record=record, temperature=temperature, humidity=humidity, others=others)
+    for lab_id in spec["equipment"]:
+        record_services.add_equipment(actor=performer, record=record, equipment=Equipment.objects.get(lab_id=lab_id))
+    entries = {}
+    for point in record.template.points.all():
+        for repeat, text in enumerate(spec["readings"][point.nominal], start=1):
+            entries[record_services.slot_key(point.pk, "as_found", repeat)] = text
+    record_services.save_readings(actor=performer, record=record, entries=entries)
+    record_services.save_inspections(
+        actor=performer, record=record, results={i.position: (True, "") for i in record.inspections.all()}
+    )
+    record_services.save_conclusion(
+        actor=performer, record=record, conclusion=spec["conclusion"], conclusion_note=spec.get("conclusion_note", "")
+    )
+    record_services.sign_record(actor=performer, record=record, password=PASSWORD)
+    record_services.check_record(actor=checker, record=record, password=PASSWORD)
+    certificate = certificate_services.prepare(actor=performer, record=record)
+    certificate = certificate_services.approve(actor=lead, certificate=certificate, password=PASSWORD)
+    if spec.get("supplement"):
+        certificate_services.prepare_amendment(
+            actor=performer, original=certificate, kind=AmendmentKind.SUPPLEMENT, text=spec["supplement"]
+        )
+    return certificate

@@ -167,3 +167,19 @@ def _demo_orders(counter, customers, c):
     sample_services.mark_sample_tested(actor=technician, sample=tech)
     sample_services.check_integrity(actor=counter, sample=tech, intact=True)
     assert order.samples.filter(status=SampleStatus.READY).exists()
+    # 4. An infusion pump to calibrate; the customer asked for a statement of conformity
+    # ([Certificates] demo calibrates it and issues the calibration certificate).
+    order = order_services.create_order(
+        actor=counter,
+        customer=maternity,
+        contact=maternity.contacts.first(),
+        lines=[_line(c["PUMP-INF"], "输液泵", "VP-30", "IP5501", "深圳某医疗")],
+    )
+    order_services.review_order(
+        actor=counter, order=order, decision="accept", lawful=True, requirements_clear=True, competent=True,
+        terms_agreed=True, conformity_statement_requested=True, decision_rule="按 JJF 1259-2018 最大允许误差判定（简单接受）",
+    )
+    order_services.record_confirmation(actor=counter, order=order, signer_name=order.contact.name if order.contact else "客户")
+    order = order_services.accept_order(actor=counter, order=order)
+    for sample in order.samples.all():
+        sample_services.receive_sample(actor=counter, sample=sample, location=location)

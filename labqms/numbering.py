@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "cert_notice": "TZ{year}-{seq:06d}",
     "cert_calibration": "JZ{year}-{seq:06d}",
     "cert_test": "JC{year}-{seq:06d}",
+    "complaint": "TS{year}-{seq:04d}",
 }
 DEFAULT_FORMAT = "{key}{year}-{seq:06d}"
 

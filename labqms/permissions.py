@@ -90,6 +90,9 @@ RULES: dict[str, Rule] = {
     "records.manage_methods": Rule(frozenset({Role.TECHNICAL_LEAD})),
     "records.dispose": Rule(frozenset({Role.LAB_HEAD})),
     "certificates.prepare": Rule(TECHNICAL_STAFF),
+    # Issued certificates are read by all staff (the counter releases them); drafts and
+    # the records behind them stay with records.view (R-REC-4).
+    "certificates.view": Rule(STAFF_ROLES),
     "certificates.sign": Rule(TECHNICAL_STAFF, activity=Activity.SIGN_CERTIFICATES),
     "equipment.operate": Rule(TECHNICAL_STAFF, activity=Activity.OPERATE_EQUIPMENT),
     # Equipment (issue 4): all staff may look; technicians record; the technical lead decides.
@@ -99,6 +102,12 @@ RULES: dict[str, Rule] = {
     "complaints.handle": Rule(
         frozenset({Role.QUALITY_LEAD, Role.LAB_HEAD}), activity=Activity.HANDLE_COMPLAINTS
     ),
+    # Complaints (issue 7): whoever takes the call registers; the quality lead owns the
+    # process (complaints.handle); the lab head decides major cases and compensation.
+    "complaints.view": Rule(STAFF_ROLES),
+    "complaints.register": Rule(STAFF_ROLES),
+    "complaints.approve_major": Rule(frozenset({Role.LAB_HEAD})),
+    "complaints.approve_compensation": Rule(frozenset({Role.LAB_HEAD})),
     "audits.audit": Rule(STAFF_ROLES, activity=Activity.AUDIT),
 }
 

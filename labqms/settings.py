@@ -246,11 +246,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Safety net for batch signing: certificates approved but left unissued by a stopped
     # worker are issued (issuing is idempotent).
+    "complaints-near-deadline": {
+        "task": "complaints.tasks.near_deadline_job",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "certificates-issue-pending": {
         "task": "certificates.tasks.issue_pending_certificates",
         "schedule": crontab(minute="*/10"),
     },
 }
+# Complaints with at most this many working days left are flagged by the daily job.
+COMPLAINTS_NEAR_DEADLINE_DAYS = int(os.environ.get("LABQMS_COMPLAINTS_NEAR_DEADLINE_DAYS", "2"))
 # Equipment due within this many days is flagged "due soon" by the daily job.
 EQUIPMENT_DUE_SOON_DAYS = int(os.environ.get("LABQMS_EQUIPMENT_DUE_SOON_DAYS", "30"))
 # R-REC-4: records are kept two verification periods or calibration intervals; this is

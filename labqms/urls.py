@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from certificates import urls as certificates_urls
+from complaints import urls as complaints_urls
 from equipment import urls as equipment_urls
 from intake import urls as intake_urls
 from labqms.views import calendar, home, notifications, people
@@ -26,6 +27,7 @@ urlpatterns = [
     path("portal/", include((intake_urls.portal_urlpatterns, "portal"))),
     path("equipment/", include((equipment_urls.urlpatterns, "equipment"))),
     path("", include((certificates_urls.urlpatterns, "certificates"))),
+    path("", include((complaints_urls.urlpatterns, "complaints"))),
     path("admin/", admin.site.urls),
 ]
 

@@ -57,11 +57,19 @@ class QueueFilterForm(_SearchMixin, BootstrapMixin, forms.Form):
 class CertificateFilterForm(QueueFilterForm):
     """The certificate list's search bar: the queue's, plus status, dates and sorting."""
 
-    def __init__(self, *args, **kwargs):
+    ISSUED_STATES = (CertificateStatus.ISSUED, CertificateStatus.VOID)
+
+    def __init__(self, *args, issued_only: bool = False, **kwargs):
+        """``issued_only``: the reader sees issued and void certificates only (counter
+        staff), so the status filter offers just those."""
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs["placeholder"] = gettext_lazy(
             "certificate number, sample ID, serial number, customer, record number"
         )
+        if issued_only:
+            self.fields["status"].choices = [("", gettext_lazy("any status"))] + [
+                (value, label) for value, label in CertificateStatus.choices if value in self.ISSUED_STATES
+            ]
 
     status = forms.ChoiceField(
         label=gettext_lazy("Certificate status"),

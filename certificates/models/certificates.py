@@ -63,6 +63,13 @@ class Certificate(models.Model):
     remarks = models.TextField(_("remarks on the certificate"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("prepared by"))
     created_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
+    # An amendment is checked by a second person before approval (R-CRT-6: "pass check
+    # and approval again"); an original was checked with its record.
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("amendment checked by"),
+    )
+    checked_at = models.DateTimeField(_("amendment checked at"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("approved by")
     )
@@ -105,6 +112,11 @@ class Certificate(models.Model):
         if self.status in (CertificateStatus.ISSUED, CertificateStatus.VOID, CertificateStatus.ISSUING):
             raise RuntimeError("An issued certificate is kept forever (R-CRT-6).")
         return super().delete(*args, **kwargs)
+
+    @property
+    def awaits_check(self) -> bool:
+        """An amendment not yet checked by a second person (approval waits for it)."""
+        return self.status == CertificateStatus.DRAFT and self.amends_id is not None and self.checked_by_id is None
 
     @property
     def is_issued(self) -> bool:

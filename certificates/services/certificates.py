@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 from datetime import date
 
@@ -42,9 +43,12 @@ from certificates.models import (
 )
 from intake.models import Service
 from intake.qr import qr_svg
+from intake.services import samples as sample_services
 from labqms import audit, numbering, permissions
 from labqms.pdf import lab_name, render_pdf
 from labqms.signing import confirm_password
+
+logger = logging.getLogger(__name__)
 
 # Letters and digits that cannot be mistaken for each other when typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -130,6 +134,34 @@ def prepare_amendment(*, actor, original: Certificate, kind: str, text: str) -> 
     return certificate
 
 
+def check_amendment(*, actor, certificate: Certificate, password: str) -> Certificate:
+    """R-CRT-6: an amendment passes check again before approval.  The checker is a second
+    person (not who prepared it) authorised to check records of the category, and
+    confirms with the password; the meaning of this signature is "checked" (核验)."""
+    decision = permissions.require(actor, "records.check", certificate)
+    confirm_password(actor, password)
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate.pk)
+        if certificate.amends_id is None:
+            raise ValidationError(_("%(c)s is not an amendment; its record was checked already.") % {"c": certificate})
+        if certificate.status != CertificateStatus.DRAFT:
+            raise ValidationError(_("%(c)s is not waiting for a check.") % {"c": certificate})
+        if certificate.checked_by_id is not None:
+            raise ValidationError(
+                _("%(c)s was already checked by %(name)s.") % {"c": certificate, "name": _person(certificate.checked_by)}
+            )
+        if certificate.created_by_id == actor.pk:
+            raise ValidationError(_("You prepared this amendment; a second person checks it."))
+        certificate.checked_by = actor
+        certificate.checked_at = timezone.now()
+        certificate.save(update_fields=["checked_by", "checked_at"])
+        audit.record(
+            actor=actor, action="certificate.amendment_checked", target=certificate, as_deputy_of=decision.as_deputy_of,
+            changes={"checked_by": [None, _person(actor)]},
+        )
+    return certificate
+
+
 def _approve_one(actor, certificate: Certificate, decision) -> Certificate:
     certificate = Certificate.objects.select_for_update(of=("self",)).select_related("record", "amends").get(pk=certificate.pk)
     if certificate.status != CertificateStatus.DRAFT:
@@ -141,6 +173,10 @@ def _approve_one(actor, certificate: Certificate, decision) -> Certificate:
         )
     if certificate.amends is not None and certificate.amends.status != CertificateStatus.ISSUED:
         raise ValidationError(_("%(number)s is no longer valid and cannot be amended.") % {"number": certificate.amends.number})
+    if certificate.awaits_check:
+        raise ValidationError(
+            _("%(c)s is an amendment not yet checked; a second person checks it before approval (R-CRT-6).") % {"c": certificate}
+        )
     certificate.status = CertificateStatus.ISSUING
     certificate.approved_by = actor
     certificate.approved_as_deputy_of = decision.as_deputy_of
@@ -159,7 +195,15 @@ def approve(*, actor, certificate: Certificate, password: str) -> Certificate:
     confirm_password(actor, password)
     with transaction.atomic():
         certificate = _approve_one(actor, certificate, decision)
-    return issue(certificate.pk)
+    try:
+        return issue(certificate.pk)
+    except Exception:
+        # The approval stands (committed above); rendering failed.  The certificate stays
+        # "being issued" and issue_pending (beat, every 10 minutes) retries it — the page
+        # says so.  Nothing half-issued exists: issue() is one transaction.
+        logger.exception("Issuing certificate %s failed; left for issue_pending", certificate.pk)
+        certificate.refresh_from_db()
+        return certificate
 
 
 def approve_batch(*, actor, certificates, password: str) -> list[int]:
@@ -228,6 +272,13 @@ def issue(certificate_id: int) -> Certificate:
                 actor=certificate.approved_by, action="certificate.voided", target=original,
                 changes={"status": [CertificateStatus.ISSUED, CertificateStatus.VOID]}, reason=original.void_reason,
             )
+        # Intake learns the sample's certificate (the order completes when all are in).
+        sample_services.record_certificate_issued(
+            actor=certificate.approved_by,
+            sample=certificate.record.sample,
+            number=certificate.number,
+            replaces=certificate.amends.number if certificate.amendment_kind == AmendmentKind.REPLACEMENT else "",
+        )
     return certificate
 
 
@@ -336,6 +387,7 @@ def build_content(certificate: Certificate, *, seal=None) -> dict:
         "record_number": record.number,
         "performer": _person(record.performer),
         "checker": _person(record.checker),
+        "amendment_checker": _person(certificate.checked_by),
         "approver": _person(certificate.approved_by),
         "approver_deputy_of": _person(certificate.approved_as_deputy_of),
         "approved_at": timezone.localtime(certificate.approved_at).strftime("%Y-%m-%d %H:%M") if certificate.approved_at else "",

@@ -218,7 +218,9 @@ def start_task(*, actor, task: Task) -> Record:
         template = method.active_template()
         if template is None:
             raise ValidationError(_("%(code)s has no approved record template yet.") % {"code": method.full_code})
-        sample_services.mark_sample_in_test(actor=actor, sample=task.sample, note=_("Task started"))
+        sample_services.mark_sample_in_test(
+            actor=actor, sample=task.sample, note=_("Task started"), expects_certificate=True
+        )
         on_site = task.visit is not None or task.sample.order.work_location == WorkLocation.ON_SITE
         record = Record.objects.create(
             number=numbering.next_number("record"),

@@ -5,9 +5,13 @@ uses, whole amendment chain and audit trail, the download of the issued PDF, and
 request for a certificate from a checked record.
 
 Views parse and call ``certificates.services.certificates``; the services decide who may
-prepare, approve or amend, and refuse with a message when not.  Everyone with
-``records.view`` reads; counter staff and customers get 404 (customers receive their
-certificates in the portal).  Issued PDFs are media files served only from here.
+prepare, check (an amendment), approve or amend, and refuse with a message when not.
+Every staff member (``certificates.view``) reads issued and void certificates and
+downloads their PDFs — the counter hands them over; drafts, the approval queue and the
+record behind a certificate stay with ``records.view`` (R-REC-4), so counter staff get
+404 on a draft and see neither the record link nor the audit trail.  Customers get 404
+(they receive their certificates in the portal).  Issued PDFs are media files served
+only from here.
 """
 
 from __future__ import annotations
@@ -48,13 +52,28 @@ def _certificates():
     """Certificates with everything a row or the page shows joined (one query)."""
     return Certificate.objects.select_related(
         "record__sample__order__customer", "record__sample__item__category", "record__method", "amends",
-        "approved_by", "approved_as_deputy_of", "created_by",
+        "approved_by", "approved_as_deputy_of", "created_by", "checked_by",
     )
 
 
 def _certificate_or_404(request, pk) -> Certificate:
+    """For the actions on a certificate (approve, check, amend): records.view."""
     permissions.require_or_404(request.user, "records.view")
     return get_object_or_404(_certificates(), pk=pk)
+
+
+def _visible(user, certificates):
+    """What ``user`` may read: everything with records.view, otherwise (counter staff)
+    only issued and void certificates — a draft is still part of the record."""
+    if permissions.can(user, "records.view"):
+        return certificates
+    return certificates.filter(status__in=ISSUED_STATES)
+
+
+def _readable_certificate_or_404(request, pk) -> Certificate:
+    """For reading a certificate: every staff member, drafts only with records.view."""
+    permissions.require_or_404(request.user, "certificates.view")
+    return get_object_or_404(_visible(request.user, _certificates()), pk=pk)
 
 
 def _detail_url(certificate: Certificate, section: str = "") -> str:
@@ -220,8 +239,8 @@ def certificate_batch_status(request):
 # --- the list ----------------------------------------------------------------------------
 
 
-def certificates_for_list(data: dict):
-    certificates = _search(_certificates(), data.get("q"))
+def certificates_for_list(data: dict, certificates=None):
+    certificates = _search(_certificates() if certificates is None else certificates, data.get("q"))
     if data.get("type"):
         certificates = certificates.filter(type=data["type"])
     if data.get("status"):
@@ -236,13 +255,18 @@ def certificates_for_list(data: dict):
 @login_required
 @require_GET
 def certificate_list(request):
-    permissions.require_or_404(request.user, "records.view")
-    form = forms.CertificateFilterForm(request.GET)
-    page = Paginator(certificates_for_list(form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    """All certificates; counter staff (no records.view) see the issued and void ones."""
+    permissions.require_or_404(request.user, "certificates.view")
+    reads_records = permissions.can(request.user, "records.view")
+    form = forms.CertificateFilterForm(request.GET, issued_only=not reads_records)
+    visible = _certificates() if reads_records else _certificates().filter(status__in=ISSUED_STATES)
+    certificates = certificates_for_list(form.filters(), visible)
+    page = Paginator(certificates, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "certificates/certificate_list.html", {
         "form": form,
         "page": page,
         "querystring": querystring_without_page(request),
+        "reads_records": reads_records,
     })
 
 
@@ -302,15 +326,43 @@ class AmendmentOffers:
         )
 
 
+@dataclass
+class CheckOffer:
+    """Whether the page offers ``user`` the check (核验) of an amendment awaiting it:
+    someone authorised to check records of the category who did not prepare it."""
+
+    decision: object | None
+    is_preparer: bool
+
+    @classmethod
+    def of(cls, user, certificate: Certificate) -> CheckOffer:
+        if not certificate.awaits_check:
+            return cls(None, False)
+        return cls(permissions.check(user, "records.check", certificate), certificate.created_by_id == user.pk)
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.decision) and not self.is_preparer
+
+
 def _detail_context(request, certificate: Certificate, bound: dict | None = None) -> dict:
     user = request.user
+    reads_records = permissions.can(user, "records.view")
     chain = amendment_chain(certificate)
+    if not reads_records:
+        # Drafts (pending amendments) are not shown to counter staff; a draft never has
+        # amendments of its own, so the remaining rows still form the chain.
+        chain = [row for row in chain if row.certificate.status in ISSUED_STATES]
     amendments = [row.certificate for row in chain if row.certificate.amends_id == certificate.pk]
     offers = AmendmentOffers.of(user, certificate, amendments)
+    check_offer = CheckOffer.of(user, certificate)
     sign_decision = (
-        permissions.check(user, "certificates.sign", certificate) if certificate.status == CertificateStatus.DRAFT else None
+        permissions.check(user, "certificates.sign", certificate)
+        if certificate.status == CertificateStatus.DRAFT and not certificate.awaits_check
+        else None
     )
     detail_forms = {
+        "check": forms.SignatureForm(prefix="check"),
         "approve": forms.SignatureForm(prefix="approve"),
         AmendmentKind.SUPPLEMENT: forms.AmendmentForm(kind=AmendmentKind.SUPPLEMENT),
         AmendmentKind.REPLACEMENT: forms.AmendmentForm(kind=AmendmentKind.REPLACEMENT),
@@ -329,9 +381,18 @@ def _detail_context(request, certificate: Certificate, bound: dict | None = None
         ],
         "replacement": offers.replacement,
         "pending_amendment": offers.pending,
-        "seal_uses": list(certificate.seal_uses.select_related("seal", "used_by")),
-        "events": list(audit.events_for(certificate).select_related("target_type").order_by("-at", "-id")[:AUDIT_ROWS]),
+        "reads_records": reads_records,
+        "seal_uses": list(certificate.seal_uses.select_related("seal", "used_by")) if reads_records else [],
+        "events": (
+            list(audit.events_for(certificate).select_related("target_type").order_by("-at", "-id")[:AUDIT_ROWS])
+            if reads_records else []
+        ),
         "audit_rows": AUDIT_ROWS,
+        "awaits_check": certificate.awaits_check,
+        "check_decision": check_offer.decision,
+        "check_by_preparer": check_offer.is_preparer,
+        "show_check": check_offer.shown,
+        "check_form": detail_forms["check"],
         "sign_decision": sign_decision,
         "show_approve": bool(sign_decision),
         "show_supplement": offers.supplement,
@@ -351,7 +412,7 @@ def _render_detail(request, certificate: Certificate, *, bound: dict | None = No
 @login_required
 @require_GET
 def certificate_detail(request, pk):
-    return _render_detail(request, _certificate_or_404(request, pk))
+    return _render_detail(request, _readable_certificate_or_404(request, pk))
 
 
 def _refused(request, certificate: Certificate, form, *, shown: bool, key: str):
@@ -378,13 +439,49 @@ def certificate_approve(request, pk):
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("You may not approve this certificate."))
         else:
-            messages.success(
-                request,
-                _("Certificate %(number)s approved and issued; its PDF is stored with its SHA-256.") % {"number": issued.number},
-            )
+            if issued.status == CertificateStatus.ISSUING:
+                # The approval stands; rendering failed and issue_pending retries it.
+                messages.warning(
+                    request,
+                    _(
+                        "The certificate is approved, but its PDF could not be rendered now; it will be issued "
+                        "automatically within 10 minutes."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Certificate %(number)s approved and issued; its PDF is stored with its SHA-256.") % {"number": issued.number},
+                )
             return redirect(_detail_url(issued))
-    shown = certificate.status == CertificateStatus.DRAFT and permissions.can(request.user, "certificates.sign", certificate)
+    # The page offers no approval while an amendment awaits its check: the refusal is a message.
+    shown = (
+        certificate.status == CertificateStatus.DRAFT
+        and not certificate.awaits_check
+        and permissions.can(request.user, "certificates.sign", certificate)
+    )
     return _refused(request, certificate, form, shown=shown, key="approve")
+
+
+@login_required
+@require_POST
+def certificate_check(request, pk):
+    """R-CRT-6: a second person checks (核验) an amendment with the password before it
+    can be approved."""
+    certificate = _certificate_or_404(request, pk)
+    form = forms.SignatureForm(request.POST, prefix="check")
+    shown = CheckOffer.of(request.user, certificate).shown  # as the page stood before acting
+    if form.is_valid():
+        try:
+            checked = services.check_amendment(actor=request.user, certificate=certificate, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("You may not check this amendment."))
+        else:
+            messages.success(request, _("Amendment checked (核验); it now awaits approval."))
+            return redirect(_detail_url(checked))
+    return _refused(request, certificate, form, shown=shown, key="check")
 
 
 def _amend(request, pk, kind: str):
@@ -428,8 +525,9 @@ def certificate_replace(request, pk):
 @login_required
 @require_GET
 def certificate_download(request, pk):
-    """The issued PDF as stored (never re-rendered); drafts have none (404)."""
-    permissions.require_or_404(request.user, "records.view")
+    """The issued PDF as stored (never re-rendered); drafts have none (404).  Every staff
+    member downloads it (the counter hands certificates over)."""
+    permissions.require_or_404(request.user, "certificates.view")
     certificate = get_object_or_404(Certificate, pk=pk, status__in=ISSUED_STATES)
     if not certificate.pdf:
         raise Http404
@@ -477,6 +575,7 @@ urlpatterns = [
     path("certificates/batch/approve/", certificate_batch_approve, name="certificate_batch_approve"),
     path("certificates/<int:pk>/", certificate_detail, name="certificate_detail"),
     path("certificates/<int:pk>/pdf/", certificate_download, name="certificate_download"),
+    path("certificates/<int:pk>/check/", certificate_check, name="certificate_check"),
     path("certificates/<int:pk>/approve/", certificate_approve, name="certificate_approve"),
     path("certificates/<int:pk>/supplement/", certificate_supplement, name="certificate_supplement"),
     path("certificates/<int:pk>/replace/", certificate_replace, name="certificate_replace"),

@@ -5,7 +5,12 @@ organisation's orders — number, type, instrument, serial number, date of issue
 and for a void one the certificate that replaced it — and downloads the stored PDF.
 Drafts and certificates being issued are not shown.  Another organisation's certificate
 is a 404, exactly like one that does not exist; staff (no "portal.use") get 404 too.
-The list issues a fixed number of queries however many rows it shows.
+
+A PDF is handed over only against settled fees, as at the counter (R-INT-7): the order
+is paid in full or credit is approved (``Order.is_settled``).  Until then the row says
+so and the download is refused with a 403 page that explains why — not a 404, since
+the certificate is the customer's own and already listed; hiding it would only confuse.
+The list issues a fixed number of queries however many rows (and orders) it shows.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -21,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from certificates.models import AmendmentKind, Certificate, CertificateStatus
+from intake import selectors as intake_selectors
+from intake.models import Order, OrderItem, Payment
 from intake.views.portal import portal_view
 from labqms.forms import BootstrapMixin
 from labqms.views.helpers import querystring_without_page
@@ -37,8 +44,30 @@ class PortalCertificateSearchForm(BootstrapMixin, forms.Form):
 
 
 def _certificates_of(customer):
-    """The organisation's issued and void certificates; nothing else exists for it."""
-    return Certificate.objects.filter(record__sample__order__customer=customer, status__in=SHOWN)
+    """The organisation's issued and void certificates; nothing else exists for it.
+    ``order_pk`` / ``order_number`` name the certificate's order (:func:`settled_orders`)."""
+    return Certificate.objects.filter(record__sample__order__customer=customer, status__in=SHOWN).annotate(
+        order_pk=F("record__sample__order_id"), order_number=F("record__sample__order__number")
+    )
+
+
+def settled_orders(order_pks) -> set[int]:
+    """Which of the orders are settled, exactly as ``Order.is_settled`` decides (credit
+    approved, or paid ≥ the fees of the lines not refused), in three queries however
+    many orders: the orders, their lines and their payments."""
+    pks = set(order_pks)
+    if not pks:
+        return set()
+    orders = list(
+        Order.objects.filter(pk__in=pks)
+        .only("id", "credit_approved_at")
+        .prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.only("id", "order_id", "unit_fee", "quantity", "disposition")),
+            Prefetch("payments", queryset=Payment.objects.only("id", "order_id", "amount")),
+        )
+    )
+    intake_selectors.attach_settlement(orders)
+    return {order.pk for order in orders if order.settled}
 
 
 @login_required
@@ -63,6 +92,9 @@ def portal_certificates(request, customer):
         q = form.cleaned_data["q"].strip()
         certificates = certificates.filter(Q(number__icontains=q) | Q(record__sample__serial_number__icontains=q))
     page = Paginator(certificates, PAGE_SIZE).get_page(request.GET.get("page"))
+    settled = settled_orders(c.order_pk for c in page)
+    for certificate in page:
+        certificate.downloadable = certificate.order_pk in settled
     return render(
         request,
         "certificates/portal_certificates.html",
@@ -74,8 +106,16 @@ def portal_certificates(request, customer):
 @portal_view
 @require_GET
 def portal_certificate_download(request, customer, pk):
-    """The PDF as issued (its SHA-256 is on the public verification page)."""
+    """The PDF as issued (its SHA-256 is on the public verification page), once the
+    order's fees are settled (R-INT-7); before that a 403 page says why."""
     certificate = get_object_or_404(_certificates_of(customer).defer("content"), pk=pk)
+    if certificate.order_pk not in settled_orders([certificate.order_pk]):
+        return render(
+            request,
+            "certificates/portal_certificate_unsettled.html",
+            {"customer": customer, "certificate": certificate},
+            status=403,
+        )
     if not certificate.pdf:
         raise Http404
     try:

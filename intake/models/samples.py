@@ -77,6 +77,8 @@ class Release(models.Model):
     receiver_name = models.CharField(_("received by"), max_length=100)
     receiver_id_document = models.CharField(_("ID document"), max_length=100)
     handed_over = models.TextField(_("what was handed over"))
+    # The certificate numbers valid for the released samples at the hand-over (R-INT-7).
+    certificate_numbers = models.JSONField(_("certificates handed over"), default=list, blank=True)
     released_at = models.DateTimeField(_("released at"), auto_now_add=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("released by")
@@ -127,6 +129,11 @@ class Sample(models.Model):
         related_name="samples",
         verbose_name=_("release"),
     )
+    # Set when [Certificates] work starts on the sample; the order is complete only once
+    # every such sample has a valid certificate (R-INT-6).  Numbers as told by
+    # [Certificates] (intake never reads its tables): replaced numbers drop out.
+    expects_certificate = models.BooleanField(_("a certificate is due"), default=False)
+    certificate_numbers = models.JSONField(_("certificates"), default=list, blank=True)
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     class Meta:
@@ -143,6 +150,10 @@ class Sample(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status in DONE_STATUSES
+
+    @property
+    def awaits_certificate(self) -> bool:
+        return self.expects_certificate and not self.certificate_numbers and self.status != SampleStatus.RETURNED
 
 
 class CustodyEvent(models.Model):

@@ -551,11 +551,13 @@ def complete_if_done(order: Order, actor) -> bool:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != OrderStatus.ACCEPTED:
         return False
-    samples = list(order.samples.values_list("status", flat=True))
+    samples = list(order.samples.values_list("status", "expects_certificate", "certificate_numbers"))
     from intake.models.samples import DONE_STATUSES
 
-    if not samples or any(s not in DONE_STATUSES for s in samples):
+    if not samples or any(status not in DONE_STATUSES for status, _due, _numbers in samples):
         return False
+    if any(due and not numbers and status != SampleStatus.RETURNED for status, due, numbers in samples):
+        return False  # a certificate is still to be issued (R-INT-6: complete = certificates ready)
     before = _set_status(order, OrderStatus.COMPLETED)
     order.completed_at = timezone.now()
     order.save(update_fields=["status", "completed_at"])

@@ -178,10 +178,12 @@ def store_sample(*, actor, sample: Sample, location: StorageLocation, note: str 
     return sample
 
 
-def mark_sample_in_test(*, actor, sample: Sample, note: str = "") -> Sample:
+def mark_sample_in_test(*, actor, sample: Sample, note: str = "", expects_certificate: bool = False) -> Sample:
     """Work starts (called when [Records] starts a task).  A lab sample must have been
     received; an on-site sample goes from registered straight to in test.  Only technical
-    staff start and finish work; the counter cannot make a sample "tested"."""
+    staff start and finish work; the counter cannot make a sample "tested".
+    ``expects_certificate``: the order is complete only once this sample's certificate is
+    issued (see :func:`record_certificate_issued`)."""
     permissions.require(actor, "intake.technical_work", sample)
     with transaction.atomic():
         sample = _locked(sample)
@@ -189,6 +191,27 @@ def mark_sample_in_test(*, actor, sample: Sample, note: str = "") -> Sample:
         if sample.status == SampleStatus.REGISTERED and sample.order.work_location != WorkLocation.ON_SITE:
             raise ValidationError(_("Sample %(id)s has not been received yet.") % {"id": sample.sample_id})
         _move(sample, SampleStatus.IN_TEST, actor=actor, action="in_test", note=note)
+        if expects_certificate and not sample.expects_certificate:
+            sample.expects_certificate = True
+            sample.save(update_fields=["expects_certificate", "updated_at"])
+    return sample
+
+
+def record_certificate_issued(*, actor, sample: Sample, number: str, replaces: str = "") -> Sample:
+    """[Certificates] tells intake a certificate (or supplement) for the sample was issued;
+    a replacement's number takes the place of the one it voids.  When it was the last
+    certificate the order waited for, the order completes and the customer is told
+    (R-INT-6)."""
+    permissions.require(actor, "intake.technical_work", sample)
+    with transaction.atomic():
+        sample = _locked(sample)
+        numbers = [n for n in sample.certificate_numbers if n != replaces]
+        if number not in numbers:
+            numbers.append(number)
+        sample.certificate_numbers = numbers
+        sample.expects_certificate = True
+        sample.save(update_fields=["certificate_numbers", "expects_certificate", "updated_at"])
+        complete_if_done(sample.order, actor)
     return sample
 
 
@@ -326,6 +349,7 @@ def release_samples(
                 )
         release = Release.objects.create(
             order=order,
+            certificate_numbers=[number for sample in locked for number in sample.certificate_numbers],
             receiver_name=receiver_name.strip(),
             receiver_id_document=receiver_id_document.strip(),
             handed_over=handed_over.strip(),

@@ -130,6 +130,11 @@ def _render_detail(request, pk, *, bound: dict | None = None, open_section: str 
             auto_id=f"id_handover{visit.pk}_%s"
         )
     status_value = order.status
+    # Every sample is done but the order is not complete: it waits for certificates
+    # (R-INT-6), counted from the samples already loaded.
+    waiting_certificates = 0
+    if status_value == OrderStatus.ACCEPTED and samples and all(s.is_done for s in samples):
+        waiting_certificates = sum(1 for s in samples if s.awaits_certificate)
     context = {
         "order": order,
         **_summary(order),
@@ -146,6 +151,7 @@ def _render_detail(request, pk, *, bound: dict | None = None, open_section: str 
         "receiving": status_value in (OrderStatus.ACCEPTED, OrderStatus.COMPLETED)
         and any(s.status == SampleStatus.REGISTERED for s in samples),
         "has_ready": any(s.status == SampleStatus.READY for s in samples),
+        "waiting_certificates": waiting_certificates,
         "on_site": order.work_location == WorkLocation.ON_SITE,
         "reopen_form": bound.get("reopen") or order_forms.ReasonForm(auto_id="id_reopen_%s"),
         "cancel_form": bound.get("cancel") or order_forms.ReasonForm(auto_id="id_cancel_%s"),

@@ -477,6 +477,7 @@ def ready_queue(request):
     permissions.require_or_404(request.user, "intake.view")
     page = Paginator(selectors.ready_for_release(), PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.attach_settlement(page)
+    _attach_ready_certificates(page)
     for order in page:
         order.completion_notice = order.completion_notices[0] if order.completion_notices else None
     return render(
@@ -484,6 +485,25 @@ def ready_queue(request):
         "intake/queue_ready.html",
         {"page": page, "querystring": querystring_without_page(request)},
     )
+
+
+def _attach_ready_certificates(orders) -> None:
+    """Set ``n_certificates`` (numbers held by the ready samples) and ``n_awaiting``
+    (ready samples whose certificate is due but not issued) on a page of orders, with
+    one query for the whole page (R-INT-6, R-INT-7)."""
+    orders = list(orders)
+    for order in orders:
+        order.n_certificates = order.n_awaiting = 0
+    if not orders:
+        return
+    by_pk = {order.pk: order for order in orders}
+    ready = Sample.objects.filter(order__in=list(by_pk), status=SampleStatus.READY).only(
+        "id", "order_id", "status", "expects_certificate", "certificate_numbers"
+    )
+    for sample in ready:
+        order = by_pk[sample.order_id]
+        order.n_certificates += len(sample.certificate_numbers)
+        order.n_awaiting += sample.awaits_certificate
 
 
 @login_required
@@ -523,8 +543,11 @@ def order_release(request, pk):
     ready = list(
         order.samples.filter(status=SampleStatus.READY).select_related("item__category").order_by("sample_id")
     )
+    # Grouped by hand-over in the page, each with the certificates it recorded (R-INT-7).
     released = list(
-        order.samples.filter(status=SampleStatus.RELEASED).select_related("release").order_by("sample_id")
+        order.samples.filter(status=SampleStatus.RELEASED)
+        .select_related("release")
+        .order_by("release__released_at", "release_id", "sample_id")
     )
     if request.method == "POST":
         form = forms.ReleaseForm(request.POST, order=order)
@@ -564,7 +587,16 @@ def order_release(request, pk):
     return render(
         request,
         "intake/order_release.html",
-        {"order": order, "form": form, "ready": ready, "released": released, "chosen": chosen},
+        {
+            "order": order,
+            "form": form,
+            "ready": ready,
+            "released": released,
+            "chosen": chosen,
+            # Ready samples whose certificate is due but not issued: the instrument may go
+            # back without it, so the counter is warned (R-INT-6, R-INT-7).
+            "n_awaiting": sum(1 for s in ready if s.awaits_certificate),
+        },
     )
 
 

@@ -171,9 +171,10 @@ def test_only_checked_records_get_one_original_certificate(signed_record, checke
 
 
 @pytest.mark.django_db
-def test_r_crt_6_supplement_states_what_it_supplements(checked_record, performer, signatory):
+def test_r_crt_6_supplement_states_what_it_supplements(checked_record, performer, checker, signatory):
     original = _issue(checked_record, performer, signatory)
     supplement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.SUPPLEMENT, text="补充送检单位地址")
+    supplement = services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
     supplement = services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
     assert supplement.number != original.number
     text = _text(supplement)
@@ -183,11 +184,12 @@ def test_r_crt_6_supplement_states_what_it_supplements(checked_record, performer
 
 
 @pytest.mark.django_db
-def test_r_crt_6_replacement_voids_the_original_once(checked_record, performer, signatory):
+def test_r_crt_6_replacement_voids_the_original_once(checked_record, performer, checker, signatory):
     original = _issue(checked_record, performer, signatory)
     replacement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.REPLACEMENT, text="型号填写错误")
     with pytest.raises(ValidationError):
         services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.REPLACEMENT, text="再次替代")
+    replacement = services.check_amendment(actor=checker, certificate=replacement, password=PASSWORD)
     replacement = services.approve(actor=signatory, certificate=replacement, password=PASSWORD)
     original.refresh_from_db()
     assert original.status == CertificateStatus.VOID and replacement.number in original.void_reason
@@ -217,3 +219,117 @@ def test_batch_approval_issues_each_certificate_and_logs_the_seal(checked_record
     assert certificate.status == CertificateStatus.ISSUED and certificate.number
     assert SealUse.objects.filter(seal=seal, certificate=certificate, used_by=signatory).count() == 1
     assert services.issue_pending() == 0
+
+
+# --- R-CRT-6: an amendment passes check (a second person) and approval again --------------
+
+
+@pytest.mark.django_db
+def test_r_crt_6_an_amendment_is_not_approved_before_a_second_person_checks_it(checked_record, performer, checker, signatory):
+    original = _issue(checked_record, performer, signatory)
+    supplement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.SUPPLEMENT, text="补充地址")
+    assert supplement.awaits_check
+    with pytest.raises(ValidationError, match="not yet checked"):
+        services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
+    supplement.refresh_from_db()
+    assert supplement.status == CertificateStatus.DRAFT and supplement.approved_by is None
+    # Whoever prepared it does not check it, even when authorised to check records.
+    with pytest.raises(ValidationError, match="second person"):
+        services.check_amendment(actor=performer, certificate=supplement, password=PASSWORD)
+    with pytest.raises(ValidationError):
+        services.check_amendment(actor=checker, certificate=supplement, password="wrong")
+    supplement.refresh_from_db()
+    assert supplement.checked_by is None
+    services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
+    with pytest.raises(ValidationError, match="already checked"):
+        services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
+    issued = services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
+    assert issued.status == CertificateStatus.ISSUED and issued.checked_by == checker
+    assert "amendmentcheckedby核验员乙" in _text(issued)
+
+
+@pytest.mark.django_db
+def test_an_original_needs_no_second_check_and_cannot_be_checked_as_an_amendment(checked_record, performer, checker):
+    draft = services.prepare(actor=performer, record=checked_record)
+    assert not draft.awaits_check
+    with pytest.raises(ValidationError, match="not an amendment"):
+        services.check_amendment(actor=checker, certificate=draft, password=PASSWORD)
+
+
+@pytest.mark.django_db
+def test_checking_an_amendment_needs_authorisation_to_check_the_category(checked_record, performer, signatory, make_user):
+    from labqms.models import Role
+
+    original = _issue(checked_record, performer, signatory)
+    supplement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.SUPPLEMENT, text="补充地址")
+    clerk = make_user(Role.COUNTER_STAFF, username="clerk_chk")
+    with pytest.raises(PermissionDenied):
+        services.check_amendment(actor=clerk, certificate=supplement, password=PASSWORD)
+
+
+# --- Delivery (R-INT-6, R-INT-7): the order is complete when every certificate is issued -----
+
+
+@pytest.mark.django_db
+def test_r_int_6_the_order_completes_when_the_last_certificate_is_issued(checked_record, performer, signatory, clerk):
+    from intake.models import CustomerNotice, OrderStatus, SampleStatus
+    from intake.services import samples as sample_services
+
+    sample = checked_record.sample
+    sample.refresh_from_db()
+    assert sample.expects_certificate and sample.status == SampleStatus.TESTED
+    sample_services.check_integrity(actor=clerk, sample=sample, intact=True)
+    order = sample.order
+    order.refresh_from_db()
+    # The instrument is ready but its certificate is not: the customer is not told yet.
+    assert order.status == OrderStatus.ACCEPTED
+    assert not CustomerNotice.objects.filter(order=order, kind="completion").exists()
+    certificate = _issue(checked_record, performer, signatory)
+    order.refresh_from_db()
+    sample.refresh_from_db()
+    assert sample.certificate_numbers == [certificate.number]
+    assert order.status == OrderStatus.COMPLETED
+    assert CustomerNotice.objects.filter(order=order, kind="completion").count() == 1
+
+
+@pytest.mark.django_db
+def test_r_int_6_a_certificate_issued_before_the_integrity_check_completes_the_order_at_the_check(
+    checked_record, performer, signatory, clerk
+):
+    from intake.models import OrderStatus
+    from intake.services import samples as sample_services
+
+    _issue(checked_record, performer, signatory)
+    order = checked_record.sample.order
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ACCEPTED  # the sample is still "tested"
+    sample_services.check_integrity(actor=clerk, sample=checked_record.sample, intact=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_r_int_7_release_records_the_valid_certificates_handed_over(checked_record, performer, checker, signatory, clerk, head):
+    from intake.services import orders as intake_orders
+    from intake.services import samples as sample_services
+
+    original = _issue(checked_record, performer, signatory)
+    supplement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.SUPPLEMENT, text="补充地址")
+    services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
+    supplement = services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
+    replacement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.REPLACEMENT, text="型号错误")
+    services.check_amendment(actor=checker, certificate=replacement, password=PASSWORD)
+    replacement = services.approve(actor=signatory, certificate=replacement, password=PASSWORD)
+    sample = checked_record.sample
+    sample.refresh_from_db()
+    # The void original drops out; the supplement and the replacement are handed over.
+    assert sample.certificate_numbers == [supplement.number, replacement.number]
+    sample_services.check_integrity(actor=clerk, sample=sample, intact=True)
+    order = sample.order
+    order.refresh_from_db()
+    if not order.is_settled:
+        intake_orders.approve_credit(actor=head, order=order, reason="月结客户")
+    release = sample_services.release_samples(
+        actor=clerk, order=order, samples=[sample], receiver_name="张三", receiver_id_document="身份证 1234", handed_over="血压计一台及证书"
+    )
+    assert release.certificate_numbers == [supplement.number, replacement.number]

@@ -370,8 +370,9 @@ def test_a_draft_has_no_download(login, draft, performer):
 
 
 @pytest.mark.django_db
-def test_a_supplement_needs_its_text_and_is_approved_again(login, issued, performer, signatory):
-    """R-CRT-6 (a): a supplement with its own number; the original stays valid."""
+def test_a_supplement_needs_its_text_and_is_checked_and_approved_again(login, issued, performer, checker, signatory):
+    """R-CRT-6 (a): a supplement with its own number; it passes check (a second person)
+    and approval again; the original stays valid."""
     client = login(performer)
     page = client.get(url("certificates:certificate_detail", issued)).content.decode()
     assert 'data-testid="supplement-form"' in page and 'data-testid="replace-form"' in page
@@ -386,6 +387,7 @@ def test_a_supplement_needs_its_text_and_is_approved_again(login, issued, perfor
     waiting = client.get(url("certificates:certificate_detail", issued)).content.decode()
     assert 'data-testid="amendment-pending"' in waiting and 'data-testid="certificate-supplemented"' not in waiting
     assert 'data-testid="supplement-form"' not in waiting  # one amendment at a time
+    services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
     services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
     supplement.refresh_from_db()
     issued.refresh_from_db()
@@ -396,9 +398,9 @@ def test_a_supplement_needs_its_text_and_is_approved_again(login, issued, perfor
 
 
 @pytest.mark.django_db
-def test_a_replacement_voids_the_original_and_replacing_twice_is_refused(login, issued, performer, signatory):
-    """R-CRT-6 (b): new number; the original void after the replacement's approval; a
-    certificate is replaced once; a void one is not amended."""
+def test_a_replacement_voids_the_original_and_replacing_twice_is_refused(login, issued, performer, checker, signatory):
+    """R-CRT-6 (b): new number; the original void after the replacement's check and
+    approval; a certificate is replaced once; a void one is not amended."""
     client = login(performer)
     response = client.post(url("certificates:certificate_replace", issued), {"replacement-text": ""})
     assert response.status_code == 200 and "Say what the amendment changes and why." in response.content.decode()
@@ -411,7 +413,9 @@ def test_a_replacement_voids_the_original_and_replacing_twice_is_refused(login, 
     response = client.post(url("certificates:certificate_replace", issued), {"replacement-text": "再次替代"})
     assert response.status_code == 302 and f"{issued.number} is already being replaced." in flashed(response)
     assert issued.amendments.count() == 1
-    # The signatory approves the replacement on its page.
+    # A second person checks the replacement, then the signatory approves it, on its page.
+    checked = login(checker).post(url("certificates:certificate_check", replacement), {"check-password": PASSWORD})
+    assert checked.status_code == 302
     approve = login(signatory).post(url("certificates:certificate_approve", replacement), {"approve-password": PASSWORD})
     assert approve.status_code == 302
     issued.refresh_from_db()
@@ -426,6 +430,144 @@ def test_a_replacement_voids_the_original_and_replacing_twice_is_refused(login, 
     response = client.post(url("certificates:certificate_replace", issued), {"replacement-text": "第三次"})
     assert response.status_code == 302 and "Only an issued, valid certificate is amended" in flashed(response)
     assert issued.amendments.count() == 1
+
+
+# --- the check (核验) of an amendment (R-CRT-6: "pass check and approval again") ---------------
+
+
+@pytest.fixture
+def supplement(issued, performer):
+    """A supplement prepared by ``performer``, awaiting its check."""
+    return services.prepare_amendment(actor=performer, original=issued, kind=AmendmentKind.SUPPLEMENT, text="补充送检单位地址")
+
+
+@pytest.mark.django_db
+def test_r_crt_6_the_check_form_is_offered_only_to_a_second_person_who_may_check(login, supplement, performer, checker, signatory):
+    """The amendment awaits a check: the checker (authorised, not the preparer) gets the
+    form; the preparer and the technical lead (no authorisation to check) do not; nobody
+    is offered the approval yet."""
+    detail = url("certificates:certificate_detail", supplement)
+    html = login(checker).get(detail).content.decode()
+    assert 'data-testid="check-form"' in html and "Check this amendment (核验)" in html
+    assert f'action="{url("certificates:certificate_check", supplement)}"' in html
+    assert 'data-testid="awaits-check-notice"' in html and 'data-testid="approve-form"' not in html
+    html = login(performer).get(detail).content.decode()
+    assert 'data-testid="check-form"' not in html and 'data-testid="approve-form"' not in html
+    assert "You prepared this amendment; a second person checks it." in html
+    html = login(signatory).get(detail).content.decode()
+    assert 'data-testid="check-form"' not in html and 'data-testid="approve-form"' not in html
+    assert 'data-testid="awaits-check-notice"' in html and "a second person" in html
+    assert "You may not check this amendment:" in html and "You hold no valid authorisation" in html
+
+
+@pytest.mark.django_db
+def test_r_crt_6_the_preparer_is_refused_as_checker(login, supplement, performer):
+    events = AuditEvent.objects.count()
+    response = login(performer).post(url("certificates:certificate_check", supplement), {"check-password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == url("certificates:certificate_detail", supplement)
+    assert "You prepared this amendment; a second person checks it." in flashed(response)
+    supplement.refresh_from_db()
+    assert supplement.checked_by is None and supplement.checked_at is None
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_r_crt_6_a_check_with_a_wrong_password_is_refused_and_changes_nothing(login, supplement, checker):
+    events = AuditEvent.objects.count()
+    response = login(checker).post(url("certificates:certificate_check", supplement), {"check-password": "wrong"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="check-form"' in html and "The password is not correct; nothing was signed." in html
+    assert "Nothing was changed; see the form below." in flashed(response)
+    response = login(checker).post(url("certificates:certificate_check", supplement), {"check-password": ""})
+    assert "Enter your password to sign." in response.content.decode()
+    supplement.refresh_from_db()
+    assert supplement.checked_by is None and supplement.status == CertificateStatus.DRAFT
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_r_crt_6_approval_before_the_check_is_refused_on_the_page(login, supplement, signatory):
+    client = login(signatory)
+    response = client.post(url("certificates:certificate_approve", supplement), {"approve-password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == url("certificates:certificate_detail", supplement)
+    assert "not yet checked; a second person checks it before approval" in flashed(response)
+    supplement.refresh_from_db()
+    assert supplement.status == CertificateStatus.DRAFT and supplement.approved_by is None and supplement.number is None
+    # Nor in a batch (the queue offers no tick box; a forged one is refused whole).
+    response = client.post(reverse(BATCH_APPROVE), {"certificate": [supplement.pk], "password": PASSWORD})
+    assert response.status_code == 200 and "not yet checked" in response.content.decode()
+    supplement.refresh_from_db()
+    assert supplement.status == CertificateStatus.DRAFT
+
+
+@pytest.mark.django_db
+def test_r_crt_6_the_checked_amendment_shows_its_checker_and_is_then_approved(login, supplement, checker, signatory):
+    response = login(checker).post(url("certificates:certificate_check", supplement), {"check-password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == url("certificates:certificate_detail", supplement)
+    assert "Amendment checked (核验)" in flashed(response)
+    supplement.refresh_from_db()
+    assert supplement.checked_by == checker and supplement.checked_at is not None
+    assert AuditEvent.objects.filter(action="certificate.amendment_checked", target_id=str(supplement.pk)).count() == 1
+    client = login(signatory)
+    html = client.get(url("certificates:certificate_detail", supplement)).content.decode()
+    when = timezone.localtime(supplement.checked_at).strftime("%Y-%m-%d %H:%M")
+    assert f"Amendment checked by {checker} at {when}." in html
+    assert 'data-testid="check-form"' not in html and 'data-testid="awaits-check-notice"' not in html
+    assert 'data-testid="approve-form"' in html
+    approve = client.post(url("certificates:certificate_approve", supplement), {"approve-password": PASSWORD})
+    assert approve.status_code == 302 and "approved and issued" in flashed(approve)
+    supplement.refresh_from_db()
+    assert supplement.status == CertificateStatus.ISSUED and supplement.number
+    html = client.get(url("certificates:certificate_detail", supplement)).content.decode()
+    assert f"Amendment checked by {checker} at {when}." in html and str(signatory) in html
+
+
+@pytest.mark.django_db
+def test_r_crt_6_the_queue_marks_amendments_awaiting_check_without_a_tick_box(login, supplement, draft_other, checker, signatory):
+    client = login(signatory)
+    html = client.get(reverse(QUEUE)).content.decode()
+    assert html.count('data-testid="awaits-check"') == 1 and html.count('data-testid="queue-tick"') == 1
+    assert f'value="{draft_other.pk}" id="tick-{draft_other.pk}"' in html
+    assert f'id="tick-{supplement.pk}"' not in html
+    services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
+    html = client.get(reverse(QUEUE)).content.decode()
+    assert 'data-testid="awaits-check"' not in html and f'id="tick-{supplement.pk}"' in html
+    assert f"checked by {checker}" in html
+
+
+# --- the PDF cannot be rendered at approval --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_approval_stands_when_the_pdf_cannot_be_rendered_and_the_page_says_it_is_issued_later(
+    login, draft, signatory, monkeypatch
+):
+    """The approval is committed; the certificate stays "being issued" without a number
+    (issue() is one transaction) and issue_pending (every 10 minutes) issues it."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr("certificates.services.certificates.render_pdf", broken)
+    client = login(signatory)
+    response = client.post(url("certificates:certificate_approve", draft), {"approve-password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == url("certificates:certificate_detail", draft)
+    message = flashed(response)
+    assert "approved" in message and "could not be rendered now" in message and "within 10 minutes" in message
+    assert "approved and issued" not in message
+    draft.refresh_from_db()
+    assert draft.status == CertificateStatus.ISSUING and draft.approved_by == signatory
+    assert draft.number is None and not draft.sha256 and not draft.pdf
+    html = client.get(response["Location"]).content.decode()
+    assert 'data-testid="certificate-issuing"' in html and "within 10 minutes" in html
+    assert 'data-testid="certificate-download"' not in html
+    # No number was used up: the retry takes the first one of the year.
+    monkeypatch.undo()
+    monkeypatch.setattr("labqms.pdf.html_to_pdf", lambda html, base_url=None: b"%PDF-1.4 fake retry")
+    assert services.issue_pending() == 1
+    draft.refresh_from_db()
+    assert draft.status == CertificateStatus.ISSUED and draft.number.endswith("000001")
 
 
 # --- from the record --------------------------------------------------------------------------
@@ -522,28 +664,95 @@ def test_list_pages_by_25_with_constant_queries(login, bulk_drafts, performer):
 
 
 @pytest.mark.django_db
-def test_counter_staff_and_customers_get_404_everywhere(login, issued, draft_other, counter, customer):
-    """Certificates are records of the lab (R-REC-4); customers download theirs in the portal."""
+def test_customers_get_404_everywhere(login, issued, draft_other, customer):
+    """Customers download their certificates in the portal (R-INT-9), never here."""
     record = issued.record
     gets = [
         reverse(QUEUE), reverse(LIST), reverse(BATCH), reverse(BATCH_STATUS),
         url("certificates:certificate_detail", issued), url("certificates:certificate_download", issued),
+        url("certificates:certificate_detail", draft_other),
     ]
-    posts = [
-        (reverse(BATCH_APPROVE), {"certificate": [draft_other.pk], "password": PASSWORD}),
-        (url("certificates:certificate_approve", draft_other), {"approve-password": PASSWORD}),
+    before = sorted(Certificate.objects.values_list("pk", "status"))
+    client = login(customer)
+    for target in gets:
+        assert client.get(target).status_code == 404, target
+    for target, data in _action_posts(issued, draft_other, record):
+        assert client.post(target, data).status_code == 404, target
+    assert sorted(Certificate.objects.values_list("pk", "status")) == before
+
+
+def _action_posts(issued, draft, record):
+    return [
+        (reverse(BATCH_APPROVE), {"certificate": [draft.pk], "password": PASSWORD}),
+        (url("certificates:certificate_approve", draft), {"approve-password": PASSWORD}),
+        (url("certificates:certificate_check", draft), {"check-password": PASSWORD}),
         (url("certificates:certificate_supplement", issued), {"supplement-text": "x"}),
         (url("certificates:certificate_replace", issued), {"replacement-text": "x"}),
         (url("certificates:certificate_prepare", record), {}),
     ]
-    before = sorted(Certificate.objects.values_list("pk", "status"))
-    for user in (counter, customer):
-        client = login(user)
-        for target in gets:
-            assert client.get(target).status_code == 404, (user, target)
-        for target, data in posts:
-            assert client.post(target, data).status_code == 404, (user, target)
-    assert sorted(Certificate.objects.values_list("pk", "status")) == before
+
+
+@pytest.mark.django_db
+def test_counter_staff_read_issued_certificates_but_not_drafts_or_records(login, issued, draft_other, counter):
+    """The counter hands certificates over (R-INT-7), so every staff member reads issued
+    ones (certificates.view); drafts, the queue and the record behind a certificate stay
+    confidential (R-REC-4): 404 on a draft, no record link, no audit trail, no actions."""
+    client = login(counter)
+    listed = client.get(reverse(LIST))
+    assert listed.status_code == 200 and _ids(listed) == [issued.pk]
+    html = listed.content.decode()
+    assert issued.number in html and url("certificates:certificate_download", issued) in html
+    assert url("certificates:record_detail", issued.record) not in html and 'data-testid="queue-link"' not in html
+    assert [v for v, _label in listed.context["form"].fields["status"].choices] == ["", "issued", "void"]
+    assert _ids(client.get(reverse(LIST), {"status": CertificateStatus.DRAFT})) == [issued.pk]  # ignored, not shown
+    # The certificate page: what is printed on the certificate, nothing of the record.
+    page = client.get(url("certificates:certificate_detail", issued))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for text in (issued.number, issued.sha256, issued.record.number, 'data-testid="certificate-download"'):
+        assert text in html, text
+    for hidden in (url("certificates:record_detail", issued.record), 'data-testid="certificate-audit"',
+                   'data-testid="certificate-amend"', 'data-testid="certificate-seals"', "Audit trail"):
+        assert hidden not in html, hidden
+    # The download works; a draft, the queue and the batch pages answer 404.
+    download = client.get(url("certificates:certificate_download", issued))
+    assert download.status_code == 200 and download["Content-Disposition"] == f'attachment; filename="{issued.number}.pdf"'
+    for target in (url("certificates:certificate_detail", draft_other), url("certificates:certificate_download", draft_other),
+                   reverse(QUEUE), reverse(BATCH), reverse(BATCH_STATUS)):
+        assert client.get(target).status_code == 404, target
+    before = sorted(Certificate.objects.values_list("pk", "status", "checked_by"))
+    events = AuditEvent.objects.count()
+    for target, data in _action_posts(issued, draft_other, issued.record):
+        assert client.post(target, data).status_code == 404, target
+    assert sorted(Certificate.objects.values_list("pk", "status", "checked_by")) == before
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_counter_staff_see_the_certificates_entry_in_the_menu(login, counter):
+    home = login(counter).get(reverse(LIST))
+    assert reverse(LIST) in [item["url"] for item in home.context["nav_items"]]
+    assert reverse("certificates:record_list") not in [item["url"] for item in home.context["nav_items"]]
+
+
+@pytest.mark.django_db
+def test_counter_staff_see_a_void_certificate_and_its_issued_replacement_but_not_a_pending_one(
+    login, issued, performer, checker, signatory, counter
+):
+    """R-CRT-6 chain as the counter sees it: a pending replacement is a draft (hidden);
+    once issued, the void original links to it."""
+    replacement = services.prepare_amendment(actor=performer, original=issued, kind=AmendmentKind.REPLACEMENT, text="型号填写错误")
+    client = login(counter)
+    html = client.get(url("certificates:certificate_detail", issued)).content.decode()
+    assert html.count('data-testid="chain-row"') == 1 and 'data-testid="certificate-being-replaced"' not in html
+    assert url("certificates:certificate_detail", replacement) not in html
+    services.check_amendment(actor=checker, certificate=replacement, password=PASSWORD)
+    services.approve(actor=signatory, certificate=replacement, password=PASSWORD)
+    replacement.refresh_from_db()
+    html = client.get(url("certificates:certificate_detail", issued)).content.decode()
+    assert 'data-testid="certificate-void"' in html and replacement.number in html
+    assert html.count('data-testid="chain-row"') == 2
+    assert client.get(url("certificates:certificate_detail", replacement)).status_code == 200
 
 
 @pytest.fixture

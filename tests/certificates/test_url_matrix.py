@@ -5,6 +5,8 @@
   technical staff, the quality lead and the lab head only);
 * pages that read (lists, details, the printable record) answer 200 to every role with
   records.view;
+* issued certificates (the list, one certificate, its PDF) answer 200 to every staff
+  role, counter staff included (certificates.view: the counter hands them over);
 * the method and template forms open for the technical lead only; the others are refused
   (a message and a redirect, 403 or 404) and see no form;
 * the data-entry page opens for the record's performer; anyone else is sent to the
@@ -55,7 +57,8 @@ NAMESPACE = "certificates"
 # refused staff 302/403/404; "page" — GET form of an action, insiders 200/302; "entry" —
 # the performer gets 200, other staff a redirect to the record's read view; "post" —
 # POST-only action; "public" — everyone, anonymous included, gets 200; "portal" — customer
-# accounts only (their own organisation's documents), every staff member gets 404.
+# accounts only (their own organisation's documents), every staff member gets 404;
+# "staff_read" — every staff role, counter staff included, gets 200 (issued certificates).
 GATES = {
     # public: anyone holding a certificate verifies it, signed in or not
     "certificates:verify": (None, "public"),
@@ -106,15 +109,17 @@ GATES = {
     # the customer's certificates in the portal (R-INT-9)
     "certificates:portal_certificates": ("portal.use", "portal"),
     "certificates:portal_certificate_download": ("portal.use", "portal"),
-    # certificates for staff (issue 6): everyone with records.view reads; technical staff
-    # prepare and amend; authorised signatories approve
-    "certificates:certificate_list": ("records.view", "read"),
+    # certificates for staff (issue 6): every staff member reads issued certificates (drafts
+    # and the queue stay with records.view); technical staff prepare and amend; a second
+    # person authorised to check records checks an amendment; authorised signatories approve
+    "certificates:certificate_list": ("certificates.view", "staff_read"),
     "certificates:certificate_queue": ("records.view", "read"),
     "certificates:certificate_batch": ("records.view", "read"),
     "certificates:certificate_batch_status": ("records.view", "read"),
-    "certificates:certificate_detail": ("records.view", "read"),
-    "certificates:certificate_download": ("records.view", "read"),
+    "certificates:certificate_detail": ("certificates.view", "staff_read"),
+    "certificates:certificate_download": ("certificates.view", "staff_read"),
     "certificates:certificate_batch_approve": ("certificates.sign", "post"),
+    "certificates:certificate_check": ("records.check", "post"),
     "certificates:certificate_approve": ("certificates.sign", "post"),
     "certificates:certificate_supplement": ("certificates.prepare", "post"),
     "certificates:certificate_replace": ("certificates.prepare", "post"),
@@ -188,7 +193,8 @@ KWARGS = {
     "record_check": "signed", "record_return": "signed", "record_correct": "signed", "record_dispose": "old",
     "seal_edit": "seal", "seal_image": "seal",
     "certificate_detail": "issued_certificate", "certificate_download": "issued_certificate",
-    "certificate_approve": "draft_certificate", "certificate_supplement": "issued_certificate",
+    "certificate_approve": "draft_certificate", "certificate_check": "draft_certificate",
+    "certificate_supplement": "issued_certificate",
     "certificate_replace": "issued_certificate",
 }
 
@@ -256,11 +262,13 @@ def test_url_matrix(name, world, client):
         insider = _insider(role, user, gate)
         if user is None:
             assert status == 302 and "/accounts/login/" in response["Location"], where
+        elif kind == "staff_read" and role == "counter":
+            assert status == 200, where  # the counter hands issued certificates over
         elif role in ("customer", "counter"):
             assert status == 404, where  # outsiders learn nothing
         elif kind == "portal":
             assert status == 404, where  # staff are not customers
-        elif kind == "read":
+        elif kind in ("read", "staff_read"):
             assert status == 200, where
         elif kind == "entry":
             if insider:

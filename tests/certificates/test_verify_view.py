@@ -31,14 +31,16 @@ def _get(client, certificate, code=None):
 
 
 @pytest.mark.django_db
-def test_valid_then_supplemented_then_replaced(client, checked_record, performer, signatory):  # noqa: F811
+def test_valid_then_supplemented_then_replaced(client, checked_record, performer, checker, signatory):  # noqa: F811
     original = _issue(checked_record, performer, signatory)
     text = _get(client, original).content.decode()
     assert 'data-status="issued"' in text and original.sha256 in text
     supplement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.SUPPLEMENT, text="补充地址")
+    supplement = services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
     supplement = services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
     assert f"supplemented by {supplement.number}" in _get(client, original).content.decode()
     replacement = services.prepare_amendment(actor=performer, original=original, kind=AmendmentKind.REPLACEMENT, text="型号错误")
+    replacement = services.check_amendment(actor=checker, certificate=replacement, password=PASSWORD)
     replacement = services.approve(actor=signatory, certificate=replacement, password=PASSWORD)
     text = _get(client, original).content.decode()
     assert 'data-status="void"' in text and f"replaced by {replacement.number}" in text
