@@ -245,7 +245,10 @@ def test_r_crt_6_an_amendment_is_not_approved_before_a_second_person_checks_it(c
         services.check_amendment(actor=checker, certificate=supplement, password=PASSWORD)
     issued = services.approve(actor=signatory, certificate=supplement, password=PASSWORD)
     assert issued.status == CertificateStatus.ISSUED and issued.checked_by == checker
-    assert "amendmentcheckedby核验员乙" in _text(issued)
+    # Printed in the lab's language: "amendment checked by 核验员乙".
+    with translation.override("zh-hans"):
+        line = translation.gettext("amendment checked by %(name)s") % {"name": checker.full_name}
+    assert "".join(line.split()) in _text(issued) and line != "amendment checked by 核验员乙"
 
 
 @pytest.mark.django_db
