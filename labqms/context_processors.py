@@ -18,6 +18,7 @@ NAV_ITEMS = [
     (_("Methods"), "certificates:method_list", "records.view"),
     (_("Equipment"), "equipment:equipment_list", "equipment.view"),
     (_("Complaints"), "complaints:complaint_list", "complaints.view"),
+    (_("Audits"), "audits:programme_list", "audits.view"),
     (_("My orders"), "portal:home", "portal.use"),
     (_("People"), "people:person_list", "people.view"),
     (_("Working-day calendar"), "calendar:calendar_year", "calendar.view"),

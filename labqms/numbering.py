@@ -25,6 +25,9 @@ FORMATS: dict[str, str] = {
     "cert_calibration": "JZ{year}-{seq:06d}",
     "cert_test": "JC{year}-{seq:06d}",
     "complaint": "TS{year}-{seq:04d}",
+    "audit": "NS{year}-{seq:02d}",
+    "finding": "BF{year}-{seq:03d}",
+    "review": "PS{year}-{seq:02d}",
 }
 DEFAULT_FORMAT = "{key}{year}-{seq:06d}"
 

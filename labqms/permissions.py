@@ -109,6 +109,12 @@ RULES: dict[str, Rule] = {
     "complaints.approve_major": Rule(frozenset({Role.LAB_HEAD})),
     "complaints.approve_compensation": Rule(frozenset({Role.LAB_HEAD})),
     "audits.audit": Rule(STAFF_ROLES, activity=Activity.AUDIT),
+    # Audits and improvement (issue 8): all staff see findings and their actions; the
+    # quality lead plans and verifies; the lab head approves the programme and chairs
+    # the management review.
+    "audits.view": Rule(STAFF_ROLES),
+    "audits.manage": Rule(frozenset({Role.QUALITY_LEAD})),
+    "audits.approve": Rule(frozenset({Role.LAB_HEAD})),
 }
 
 

@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "complaints.tasks.near_deadline_job",
         "schedule": crontab(hour=7, minute=0),
     },
+    "audits-actions-due": {
+        "task": "audits.tasks.actions_due_job",
+        "schedule": crontab(hour=7, minute=10),
+    },
     "certificates-issue-pending": {
         "task": "certificates.tasks.issue_pending_certificates",
         "schedule": crontab(minute="*/10"),

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from audits import urls as audits_urls
 from certificates import urls as certificates_urls
 from complaints import urls as complaints_urls
 from equipment import urls as equipment_urls
@@ -28,6 +29,7 @@ urlpatterns = [
     path("equipment/", include((equipment_urls.urlpatterns, "equipment"))),
     path("", include((certificates_urls.urlpatterns, "certificates"))),
     path("", include((complaints_urls.urlpatterns, "complaints"))),
+    path("", include((audits_urls.urlpatterns, "audits"))),
     path("admin/", admin.site.urls),
 ]
 

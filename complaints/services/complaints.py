@@ -20,11 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.models import (
@@ -273,10 +274,11 @@ def accept(*, actor, complaint: Complaint, department: str, responsible_person, 
               data={"department": department, "responsible": _person(responsible_person), "due": due.isoformat(), "provisional": provisional,
                     "as_deputy_of": _person(granted.as_deputy_of)},
               fields=["accepted_on", "accepted_by", "department", "responsible_person", "reply_due", "original_due", "due_provisional"])
-        _tell(complaint, kind=CorrespondenceKind.ACKNOWLEDGEMENT, actor=actor,
-              subject=_("Your complaint %(number)s has been accepted") % {"number": complaint.number},
-              body=_("We accepted your complaint “%(subject)s” on %(date)s. %(department)s is responsible; you will receive our reply by %(due)s.")
-              % {"subject": complaint.subject, "date": accepted_on.isoformat(), "department": department, "due": due.isoformat()})
+        with translation.override(settings.LANGUAGE_CODE):  # the complainant reads the lab's language
+            _tell(complaint, kind=CorrespondenceKind.ACKNOWLEDGEMENT, actor=actor,
+                  subject=_("Your complaint %(number)s has been accepted") % {"number": complaint.number},
+                  body=_("We accepted your complaint “%(subject)s” on %(date)s. %(department)s is responsible; you will receive our reply by %(due)s.")
+                  % {"subject": complaint.subject, "date": accepted_on.isoformat(), "department": department, "due": due.isoformat()})
         notify.notify([notify.Message(
             responsible_person, _("You are responsible for complaint %(number)s (reply due %(due)s)") % {"number": complaint.number, "due": due.isoformat()},
             complaint.subject, reverse("complaints:complaint_detail", args=[complaint.pk]),
@@ -330,8 +332,9 @@ def dismiss(*, actor, complaint: Complaint, reason: str) -> Complaint:
         complaint.dismissed_reason = reason
         _move(complaint, S.DISMISSED, actor=actor, kind="dismissed", note=reason, fields=["dismissed_reason"])
         if complaint.complainant_email or complaint.complainant_phone or complaint.complainant_address:
-            _tell(complaint, kind=CorrespondenceKind.NOT_ACCEPTED, actor=actor,
-                  subject=_("Your complaint %(number)s") % {"number": complaint.number}, body=reason)
+            with translation.override(settings.LANGUAGE_CODE):  # the complainant reads the lab's language
+                _tell(complaint, kind=CorrespondenceKind.NOT_ACCEPTED, actor=actor,
+                      subject=_("Your complaint %(number)s") % {"number": complaint.number}, body=reason)
     return complaint
 
 
@@ -515,8 +518,9 @@ def reply(*, actor, complaint: Complaint, text: str, publish: bool = False) -> C
         _move(complaint, S.REPLIED, actor=actor, kind="replied", note=text,
               data={"on_time": complaint.replied_on <= complaint.reply_due, "published": bool(complaint.published_at)}, fields=fields)
         major = complaint.classification == ComplaintClass.MAJOR
-        _tell(complaint, kind=CorrespondenceKind.DECISION if major else CorrespondenceKind.REPLY, actor=actor,
-              subject=_("Reply to your complaint %(number)s") % {"number": complaint.number}, body=text)
+        with translation.override(settings.LANGUAGE_CODE):  # the complainant reads the lab's language
+            _tell(complaint, kind=CorrespondenceKind.DECISION if major else CorrespondenceKind.REPLY, actor=actor,
+                  subject=_("Reply to your complaint %(number)s") % {"number": complaint.number}, body=text)
         if major:
             concerned = User.objects.filter(pk__in=list(involvement(complaint)), is_active=True)
             url = reverse("complaints:complaint_detail", args=[complaint.pk])
@@ -546,9 +550,10 @@ def extend(*, actor, complaint: Complaint, new_due: dt.date, explanation: str) -
         complaint.save(update_fields=["reply_due", "due_provisional"])
         _event(complaint, actor=actor, kind="extended", before=complaint.status, note=explanation,
                data={"from": previous.isoformat(), "to": new_due.isoformat()})
-        _tell(complaint, kind=CorrespondenceKind.EXTENSION, actor=actor,
-              subject=_("Your complaint %(number)s: reply by %(date)s") % {"number": complaint.number, "date": new_due.isoformat()},
-              body=explanation)
+        with translation.override(settings.LANGUAGE_CODE):  # the complainant reads the lab's language
+            _tell(complaint, kind=CorrespondenceKind.EXTENSION, actor=actor,
+                  subject=_("Your complaint %(number)s: reply by %(date)s") % {"number": complaint.number, "date": new_due.isoformat()},
+                  body=explanation)
     return complaint
 
 

@@ -83,11 +83,15 @@ def person_detail(request, pk):
     person = _person_or_404(request, pk)
     today = timezone.localdate()
     context = selectors.person_overview(person, today)
+    # R-PER-7: the findings raised from this person's supervision records (one query).
+    supervisions = list(context["supervisions"].prefetch_related("findings"))
     context.update(
         {
             "today": today,
             "roles": permissions.effective_roles(person, today),
             "events": audit.events_for(person)[:20],
+            "supervisions": supervisions,
+            "supervision_findings": [f for s in supervisions for f in s.findings.all()],
         }
     )
     return render(request, "labqms/person_detail.html", context)
