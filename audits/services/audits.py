@@ -430,7 +430,7 @@ def revise_action(*, actor, action: CorrectiveAction, action_text: str, root_cau
         raise PermissionDenied(_("Only who proposed the action or answers for it revises it."))
     action_text = _text(action_text, "action", _("Describe the corrective action."))
     with transaction.atomic():
-        action = CorrectiveAction.objects.select_for_update().select_related("finding").get(pk=action.pk)
+        action = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("finding").get(pk=action.pk)
         if action.status != ActionStatus.PROPOSED:
             raise ValidationError(_("Only a proposal is revised; an accepted action is reported done."))
         if action.finding is not None and action.finding.is_nonconformity and not (root_cause or "").strip():
