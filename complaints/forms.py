@@ -44,7 +44,7 @@ class ComplaintFilterForm(BootstrapMixin, forms.Form):
         label=gettext_lazy("Class"), required=False, choices=[("", gettext_lazy("any class"))] + list(ComplaintClass.choices)
     )
     channel = forms.ChoiceField(
-        label=pgettext_lazy("complaint", "Channel"), required=False, choices=[("", gettext_lazy("any channel"))] + list(Channel.choices)
+        label=pgettext_lazy("complaint", "Channel"), required=False, choices=[("", pgettext_lazy("complaint", "any channel"))] + list(Channel.choices)
     )
     status = forms.ChoiceField(
         label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("any status"))] + list(ComplaintStatus.choices)
@@ -274,7 +274,7 @@ class ReplyForm(forms.Form):
 
 
 class ExtendForm(forms.Form):
-    new_due = forms.DateField(label=gettext_lazy("New due date"), required=False, widget=DATE)
+    new_due = forms.DateField(label=pgettext_lazy("complaint", "New due date"), required=False, widget=DATE)
     explanation = forms.CharField(
         label=gettext_lazy("Explanation to the complainant"), required=False, widget=forms.Textarea(attrs=TEXT),
         help_text=gettext_lazy("Sent to the complainant with the new date."),

@@ -194,6 +194,10 @@ def open_ad_hoc_audit(*, actor, complaint=None, impact=None, **fields) -> Audit:
         raise ValidationError(_("An ad-hoc audit is opened from a complaint or an impact analysis."))
     if complaint is not None and complaint.audit_requested_at is None:
         raise ValidationError(_("Complaint %(number)s did not request an audit.") % {"number": complaint.number})
+    opened = Audit.objects.filter(kind=AuditKind.AD_HOC).exclude(status=AuditStatus.CANCELLED)
+    existing = (opened.filter(source_complaint=complaint) if complaint is not None else opened.filter(source_impact=impact)).first()
+    if existing is not None:
+        raise ValidationError(_("Ad-hoc audit %(number)s was already opened from it.") % {"number": existing.number})
     return plan_audit(actor=actor, kind=AuditKind.AD_HOC, source_complaint=complaint, source_impact=impact, **fields)
 
 

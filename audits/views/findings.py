@@ -537,7 +537,8 @@ def action_list(request):
     decisions too), overdue ones first."""
     permissions.require_or_404(request.user, "audits.view")
     today = timezone.localdate()
-    manage = permissions.can(request.user, "audits.manage")
+    # The quality lead and the auditors (who may verify others' actions) see every open action.
+    manage = permissions.can(request.user, "audits.manage") or permissions.can(request.user, "audits.audit")
     scope = request.GET.get("scope") or ("all" if manage else "mine")
     if scope != "all" or not manage:
         scope = "mine"

@@ -408,6 +408,11 @@ def propose_opinion(*, actor, complaint: Complaint, opinion: str) -> Complaint:
         complaint = _locked(complaint)
         if complaint.classification == ComplaintClass.INVALID:
             raise ValidationError(_("An invalid complaint gets the investigation result as its reply, not a handling opinion."))
+        # Whoever approves does not propose (nobody would be left to approve it).
+        if complaint.classification == ComplaintClass.GENERAL and actor.pk == complaint.responsible_person_id:
+            raise PermissionDenied(_("You approve the handling opinion; a colleague of the department or the quality lead proposes it."))
+        if complaint.classification == ComplaintClass.MAJOR and permissions.can(actor, "complaints.approve_major"):
+            raise PermissionDenied(_("The lab head decides a major case; the department or the quality lead proposes the decision."))
         complaint.opinion, complaint.opinion_by, complaint.opinion_at = opinion, actor, timezone.now()
         complaint.opinion_approved_by, complaint.opinion_approved_at = None, None
         _move(complaint, S.PROPOSED, actor=actor, kind="opinion_proposed", note=opinion,
@@ -572,6 +577,8 @@ def _amount(value) -> Decimal | None:
 def propose_compensation(*, actor, complaint: Complaint, amount=None, in_kind: str = "", agreement: str = "") -> Compensation:
     """R-CMP-7: a loss the lab caused, settled by negotiation; the lab head approves."""
     permissions.require(actor, "complaints.handle")
+    if permissions.can(actor, "complaints.approve_compensation"):
+        raise PermissionDenied(_("The lab head decides compensation; the quality lead proposes it."))
     amount = _amount(amount)
     in_kind = (in_kind or "").strip()
     if amount is None and not in_kind:

@@ -96,7 +96,12 @@ class Offers:
         offers.reassign = handles and complaint.is_open
         offers.findings = department and status in (S.ACCEPTED, S.CLASSIFIED, S.PROPOSED)
         offers.classify = handles and status == S.ACCEPTED
-        offers.propose = department and status == S.CLASSIFIED and klass != ComplaintClass.INVALID
+        offers.propose = (
+            department and status == S.CLASSIFIED and klass != ComplaintClass.INVALID
+            # whoever decides does not propose (see services.propose_opinion)
+            and not (klass == ComplaintClass.GENERAL and user.pk == complaint.responsible_person_id)
+            and not (klass == ComplaintClass.MAJOR and permissions.can(user, "complaints.approve_major"))
+        )
         if status == S.PROPOSED:
             if klass == ComplaintClass.MAJOR:
                 offers.decide = permissions.can(user, "complaints.approve_major")
@@ -108,7 +113,7 @@ class Offers:
         offers.reply = handles and (status == S.CARRIED_OUT or (klass == ComplaintClass.INVALID and status == S.CLASSIFIED))
         offers.extend = handles and complaint.is_open
         offers.compensate = (
-            handles and pending is None and klass != ComplaintClass.INVALID
+            handles and not permissions.can(user, "complaints.approve_compensation") and pending is None and klass != ComplaintClass.INVALID
             and status not in (S.REGISTERED, S.DISMISSED, S.CLOSED)
         )
         offers.decide_compensation = (

@@ -4,6 +4,7 @@ an auditee, and a programme with an audit in progress."""
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from audits.services import audits as services
 from labqms.models import Activity, Role
@@ -47,12 +48,12 @@ def auditee(make_user, head):
 
 @pytest.fixture
 def programme(ql):
-    return services.create_programme(actor=ql, year=dt.date.today().year, objectives="覆盖全部要素和部门")
+    return services.create_programme(actor=ql, year=timezone.localdate().year, objectives="覆盖全部要素和部门")
 
 
 @pytest.fixture
 def planned(programme, ql, counter_auditor):
-    today = dt.date.today()
+    today = timezone.localdate()
     return services.plan_audit(
         actor=ql, kind="scheduled", title="医学计量室内审", clauses=["6.4", "7.5", "7.8"], areas=[LAB],
         planned_start=today, planned_end=today, lead_auditor=counter_auditor, programme=programme,
@@ -78,5 +79,5 @@ def nonconformity(in_progress, counter_auditor, auditee):
 def proposed_action(nonconformity, auditee):
     return services.propose_action(
         actor=auditee, finding=nonconformity, correction="停用 BZ-001", root_cause="到期提醒未指定接收人",
-        action="设备到期提醒指定保管人并每周核查", due_on=dt.date.today() + dt.timedelta(days=30),
+        action="设备到期提醒指定保管人并每周核查", due_on=timezone.localdate() + dt.timedelta(days=30),
     )

@@ -31,7 +31,7 @@ from labqms.models import Activity, Role
 from tests.audits.conftest import COUNTER, LAB, QUALITY
 from tests.factories import AuthorisationFactory, DelegationFactory
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

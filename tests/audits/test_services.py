@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audits.clauses import CLAUSE_CODES
 from audits.models import (
@@ -28,7 +28,7 @@ from audits.services import surveys as survey_services
 from labqms.models import Notification
 from tests.audits.conftest import COUNTER, LAB, QUALITY
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)

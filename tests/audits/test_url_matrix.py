@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from audits.models import (
     ActionEvent,
@@ -135,7 +136,7 @@ def world(ql, head, techlead, counter_auditor, auditee, portal_user, hospital, m
     """Audits, findings, actions, reviews, a survey and an evaluation report, each at the
     step its URLs act on."""
     cache.clear()  # the survey page's per-address limit
-    today = dt.date.today()
+    today = timezone.localdate()
     due = today + dt.timedelta(days=30)
     programme = services.create_programme(actor=ql, year=today.year)
 

@@ -97,7 +97,7 @@ def test_r_int_9_the_portal_lists_only_the_own_organisations_issued_certificates
     assert content.count('data-testid="portal-certificate-row"') == 1
     assert own.number in content and others.number not in content
     assert own.record.instrument["serial_number"] in content
-    assert own.get_type_display() in content and own.issued_at.strftime("%Y-%m-%d") in content
+    assert own.get_type_display() in content and timezone.localtime(own.issued_at).strftime("%Y-%m-%d") in content
     assert reverse("certificates:portal_certificate_download", args=[own.pk]) in content
     assert reverse("certificates:portal_certificate_download", args=[draft.pk]) not in content
     assert "/media/" not in content

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from complaints.models import (
     Channel,
@@ -157,7 +157,7 @@ def test_only_the_quality_lead_accepts(registered, technician, responsible):
 def test_acceptance_cannot_be_in_the_future_or_before_receipt(registered, handler, responsible):
     with pytest.raises(ValidationError):
         services.accept(actor=handler, complaint=registered, department=DEPARTMENT, responsible_person=responsible,
-                        accepted_on=dt.date.today() + dt.timedelta(days=3))
+                        accepted_on=timezone.localdate() + dt.timedelta(days=3))
     with pytest.raises(ValidationError):
         services.accept(actor=handler, complaint=registered, department=DEPARTMENT, responsible_person=responsible,
                         accepted_on=dt.date(2020, 1, 1))
@@ -219,12 +219,32 @@ def test_r_cmp_5_only_the_responsible_person_approves_a_general_opinion(proposed
 
 
 @pytest.mark.django_db
-def test_approving_ones_own_opinion_is_refused(general, responsible):
-    complaint = services.propose_opinion(actor=responsible, complaint=general, opinion="自己提出的意见")
+def test_approving_ones_own_opinion_is_refused(general, responsible, lab_head, colleague, handler):
+    # The responsible person approves a general opinion, so they do not propose it …
+    with pytest.raises(PermissionDenied, match="a colleague of the department"):
+        services.propose_opinion(actor=responsible, complaint=general, opinion="自己提出的意见")
+    general.refresh_from_db()
+    assert general.status == S.CLASSIFIED and general.opinion == ""
+    # … and whoever proposed cannot approve (a responsible person changed after proposing).
+    complaint = services.propose_opinion(actor=colleague, complaint=general, opinion="同事提出的意见")
+    complaint = services.reassign(actor=handler, complaint=complaint, department="医学计量室", responsible_person=colleague, reason="主任出差")
     with pytest.raises(PermissionDenied, match="someone else approves"):
-        services.decide_opinion(actor=responsible, complaint=complaint, approve=True)
+        services.decide_opinion(actor=colleague, complaint=complaint, approve=True)
     complaint.refresh_from_db()
     assert complaint.status == S.PROPOSED and complaint.opinion_approved_by is None
+
+
+@pytest.mark.django_db
+def test_the_lab_head_decides_but_does_not_propose_major_decisions_or_compensation(investigated, handler, lab_head):
+    from labqms.models import Activity
+    from tests.factories import AuthorisationFactory
+
+    AuthorisationFactory(person=lab_head, activity=Activity.HANDLE_COMPLAINTS, authorised_by=lab_head)
+    complaint = services.classify(actor=handler, complaint=investigated, classification="major", substantiated=True)
+    with pytest.raises(PermissionDenied, match="lab head decides"):
+        services.propose_opinion(actor=lab_head, complaint=complaint, opinion="x")
+    with pytest.raises(PermissionDenied, match="lab head decides compensation"):
+        services.propose_compensation(actor=lab_head, complaint=complaint, amount="100", agreement="x")
 
 
 @pytest.mark.django_db

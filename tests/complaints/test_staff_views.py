@@ -369,8 +369,17 @@ def test_r_cmp_5_general_complaint_from_opinion_to_closure_through_the_page(as_u
 
 
 @pytest.mark.django_db
-def test_r_cmp_5_approving_ones_own_opinion_is_refused(as_user, general, responsible):
-    services.propose_opinion(actor=responsible, complaint=general, opinion="由我室出具替代证书。")
+def test_r_cmp_5_approving_ones_own_opinion_is_refused(as_user, general, responsible, colleague, handler):
+    # The responsible person is not offered the proposal (they approve it) …
+    client = as_user(responsible)
+    page = text(client.get(detail(general)))
+    assert 'data-testid="propose-form"' not in page
+    response = client.post(step("complaint_propose_opinion", general), {"propose-opinion": "由我室出具替代证书。"}, follow=True)
+    assert "a colleague of the department or the quality lead proposes it" in text(response)
+    # … and a proposer made responsible later does not approve their own opinion.
+    services.propose_opinion(actor=colleague, complaint=general, opinion="由我室出具替代证书。")
+    services.reassign(actor=handler, complaint=general, department=DEPARTMENT, responsible_person=colleague, reason="主任出差")
+    responsible = colleague
     client = as_user(responsible)
     page = text(client.get(detail(general)))
     assert 'data-testid="decide-blocked"' in page and 'data-testid="decide-form"' not in page

@@ -44,8 +44,8 @@ NAMESPACE = "complaints"
 
 # URL name -> (insiders, kind, which complaint of the world it names).
 # Insiders: a permission, or "department" (the responsible person, members of the
-# responsible department and handlers) or "approver" (the responsible person of a general
-# complaint).  Kinds: "read" — GET, every staff role 200; "post" — a POST-only step;
+# responsible department and handlers), "proposer" (the department except its responsible
+# person, who approves) or "approver" (the responsible person of a general complaint).  Kinds: "read" — GET, every staff role 200; "post" — a POST-only step;
 # "public" — everyone, signed in or not, 200; "portal" — customer accounts only.
 GATES = {
     "complaints:complaint_list": ("complaints.view", "read", None),
@@ -58,7 +58,7 @@ GATES = {
     "complaints:complaint_reassign": ("complaints.handle", "post", "accepted"),
     "complaints:complaint_findings": ("department", "post", "accepted"),
     "complaints:complaint_classify": ("complaints.handle", "post", "accepted"),
-    "complaints:complaint_propose_opinion": ("department", "post", "general"),
+    "complaints:complaint_propose_opinion": ("proposer", "post", "general"),
     "complaints:complaint_decide_opinion": ("approver", "post", "proposed"),
     "complaints:complaint_carry_out": ("department", "post", "approved"),
     "complaints:complaint_reply": ("complaints.handle", "post", "carried_out"),
@@ -159,6 +159,8 @@ def _insider(role, user, gate):
         return False
     if gate == "department":
         return role in ("technician", "qualitylead")  # the responsible person; the quality lead handles
+    if gate == "proposer":
+        return role == "qualitylead"  # the department proposes; its responsible person approves instead
     if gate == "approver":
         return role == "technician"  # the responsible person of a general complaint
     return permissions.can(user, gate)
