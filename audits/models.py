@@ -19,6 +19,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from labqms.models.append_only import AppendOnly
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -277,7 +279,7 @@ class CorrectiveAction(models.Model):
         return self.action[:60]
 
 
-class ActionEvent(models.Model):
+class ActionEvent(AppendOnly):
     """Every step of an action (append-only): proposed, accepted, done, verified …"""
 
     action = models.ForeignKey(CorrectiveAction, on_delete=models.PROTECT, related_name="events")
@@ -291,14 +293,6 @@ class ActionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Action events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Action events are append-only.")
 
 
 class ActionAlert(models.Model):

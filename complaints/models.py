@@ -15,6 +15,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from labqms.models.append_only import AppendOnly
+
 
 class Channel(models.TextChoices):
     """R-CMP-2: open channels."""
@@ -301,7 +303,7 @@ class ComplaintAttachment(models.Model):
         return self.name
 
 
-class ComplaintEvent(models.Model):
+class ComplaintEvent(AppendOnly):
     """Every step, append-only: who, when, what (the complaint file for an assessor)."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events", verbose_name=_("complaint"))
@@ -322,14 +324,6 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Complaint events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Complaint events are append-only.")
 
 
 class AlertState(models.TextChoices):

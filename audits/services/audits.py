@@ -45,7 +45,7 @@ from labqms.models import Role, StaffProfile, User
 
 
 def _person(user) -> str:
-    return (user.full_name or user.username) if user else ""
+    return user.get_full_name() if user else ""
 
 
 def _text(value: str, field: str, message: str) -> str:

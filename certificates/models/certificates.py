@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from certificates.models.records import Record
+from labqms.models.append_only import AppendOnly
 
 
 class CertificateType(models.TextChoices):
@@ -147,7 +148,7 @@ class Seal(models.Model):
         return self.name
 
 
-class SealUse(models.Model):
+class SealUse(AppendOnly):
     """The seal usage log: who, which seal, which certificate, when (append-only)."""
 
     seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="uses", verbose_name=_("seal"))
@@ -163,10 +164,3 @@ class SealUse(models.Model):
     def __str__(self) -> str:
         return f"{self.seal} · {self.certificate}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Seal uses are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Seal uses are append-only.")

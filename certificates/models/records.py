@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from certificates.models.methods import Method, RecordTemplate, TemplatePoint
 from intake.models import OnSiteVisit, Sample, Service
+from labqms.models.append_only import AppendOnly
 
 
 class TaskStatus(models.TextChoices):
@@ -285,7 +286,7 @@ class InspectionResult(LockedWithRecord):
         return f"{self.record} · {self.item}"
 
 
-class Correction(models.Model):
+class Correction(AppendOnly):
     """Append-only (R-REC-3): the value ``field`` had, the value it has now, why, who, when.
     ``field`` names what was corrected: ``reading:<id>``, ``uncertainty:<id>:U`` …"""
 
@@ -309,21 +310,13 @@ class Correction(models.Model):
     def __str__(self) -> str:
         return f"{self.record} · {self.label}: {self.old_value} → {self.new_value}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Corrections are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Corrections are append-only.")
-
 
 class CheckOutcome(models.TextChoices):
     CHECKED = "checked", _("Checked and signed")
     RETURNED = "returned", _("Returned with comments")
 
 
-class RecordCheck(models.Model):
+class RecordCheck(AppendOnly):
     """Each round of the second person's check (R-TST-1): signed or returned."""
 
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="checks", verbose_name=_("record"))
@@ -340,10 +333,3 @@ class RecordCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.record} · {self.get_outcome_display()}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Record checks are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Record checks are append-only.")

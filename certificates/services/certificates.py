@@ -303,7 +303,7 @@ def issue_pending() -> int:
 
 
 def _person(user) -> str:
-    return (user.full_name or user.username) if user else ""
+    return user.get_full_name() if user else ""
 
 
 def build_content(certificate: Certificate, *, seal=None) -> dict:

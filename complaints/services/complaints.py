@@ -55,7 +55,7 @@ REPLY_WORKING_DAYS = 10  # R-CMP-3
 
 
 def _person(user) -> str:
-    return (user.full_name or user.username) if user else ""
+    return user.get_full_name() if user else ""
 
 
 def _locked(complaint: Complaint) -> Complaint:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from intake.models.orders import Order, OrderItem
+from labqms.models.append_only import AppendOnly
 
 
 class SampleStatus(models.TextChoices):
@@ -156,7 +157,7 @@ class Sample(models.Model):
         return self.expects_certificate and not self.certificate_numbers and self.status != SampleStatus.RETURNED
 
 
-class CustodyEvent(models.Model):
+class CustodyEvent(AppendOnly):
     """Append-only: who moved the sample from which status to which, where, when (R-SMP-3)."""
 
     sample = models.ForeignKey(
@@ -179,14 +180,6 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sample} {self.from_status}→{self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Custody events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Custody events are append-only.")
 
 
 class ReceiptInspection(models.Model):
