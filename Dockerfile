@@ -21,8 +21,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_STATIC_ROOT=/app/staticfiles \
     GUNICORN_WORKERS=3
 
-# WeasyPrint's system libraries, CJK fonts for certificates and labels, and gettext
-# (msgfmt) for compilemessages.
+# WeasyPrint's system libraries, CJK fonts for certificates and labels, gettext
+# (msgfmt) for compilemessages, and pg_dump/pg_restore (15, the compose server's major
+# version) for `manage.py backup` / `restore`.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
@@ -34,6 +35,7 @@ RUN apt-get update \
         fonts-noto-cjk \
         fonts-wqy-zenhei \
         gettext \
+        postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 
 # Fixed numeric ids so orchestrators can check runAsNonRoot; a writable home for

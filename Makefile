@@ -15,7 +15,7 @@ RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-
 # to read PDFs back.
 TEST_PACKAGES := chromium poppler-utils
 
-.PHONY: install run test lint lock system-packages test-system-packages compilemessages clean
+.PHONY: install run test lint lock system-packages test-system-packages compilemessages clean bench
 
 install: system-packages $(BIN)/.installed node_modules/.installed compilemessages
 
@@ -59,6 +59,41 @@ test: install test-system-packages
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+
+# The database and every stored file in one archive, var/backups/labqms-<time>.tar.gz
+# (manage.py backup --to DIR for another folder); restore checks it before changing anything.
+.PHONY: backup restore
+backup:
+	$(BIN)/python manage.py backup
+
+restore:
+	@test -n "$(ARCHIVE)" || { echo "Usage: make restore ARCHIVE=var/backups/labqms-YYYYMMDD-HHMMSS.tar.gz" >&2; exit 2; }
+	$(BIN)/python manage.py restore "$(ARCHIVE)"
+
+# Figures of issue 9 on PostgreSQL (measurements, not pass/fail): (a) issuing a certificate
+# vs the bare WeasyPrint render, (b) list pages and dashboards, (c) the daily jobs, (d) a
+# 2-minute load run against gunicorn.  The first run generates 1 M certificates (minutes);
+# BENCH_CERTIFICATES=20000 for a quick run.  Figures also land in var/bench/.
+BENCH_CERTIFICATES ?= 1000000
+BENCH_EQUIPMENT ?= 100000
+BENCH_COMPLAINTS ?= 100000
+bench:
+	@case "$$DATABASE_URL" in postgres://* | postgresql://*) ;; \
+	  *) echo "make bench needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST:PORT/DB (figures on SQLite mean nothing)." >&2; exit 2 ;; esac
+	@$(MAKE) --no-print-directory install
+	@mkdir -p var/bench
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py scale_data --certificates $(BENCH_CERTIFICATES) \
+		--equipment $(BENCH_EQUIPMENT) --complaints $(BENCH_COMPLAINTS) --if-missing
+	@echo "== (a) issuing one certificate vs the bare render"
+	$(BIN)/python manage.py bench_issue
+	@echo "== (b) list pages and dashboards"
+	$(BIN)/python manage.py bench_pages --json var/bench/pages.json
+	@echo "== (c) daily jobs"
+	$(BIN)/python manage.py bench_jobs
+	@echo "== (d) load run"
+	LOAD_OUT=var/bench/load scripts/bench-load
 
 # Regenerate the lock files after changing pyproject.toml (keeps shared pins equal).
 lock: $(BIN)/.installed

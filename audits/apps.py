@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Audits and improvement")
+
+    def ready(self):
+        from audits import dashboard
+        from labqms.dashboard import register
+
+        register(dashboard.queues, actions=dashboard.ACTIONS)

@@ -10,9 +10,10 @@ own sentence is the one shown — and the page keeps whatever was typed.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from certificates.models import Certificate
 from complaints.models import Channel, ComplaintClass, ComplaintStatus, Feedback
@@ -58,8 +59,25 @@ class ComplaintFilterForm(BootstrapMixin, forms.Form):
             (CLOSED, gettext_lazy("closed or not accepted")),
         ],
     )
+    # Open complaints by working days left to the reply due date (the daily job's bands).
+    OVERDUE, NEAR, LATER = "overdue", "near", "later"
+    deadline = forms.ChoiceField(label=gettext_lazy("Reply deadline"), required=False)
     received_from = forms.DateField(label=gettext_lazy("Received from"), required=False, widget=DATE)
     received_to = forms.DateField(label=gettext_lazy("Received until"), required=False, widget=DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        near = settings.COMPLAINTS_NEAR_DEADLINE_DAYS
+        self.fields["deadline"].choices = [
+            ("", gettext_lazy("any deadline")),
+            (self.OVERDUE, gettext_lazy("open, reply overdue")),
+            (self.NEAR, ngettext(
+                "open, at most %(n)d working day left", "open, at most %(n)d working days left", near
+            ) % {"n": near}),
+            (self.LATER, ngettext(
+                "open, more than %(n)d working day left", "open, more than %(n)d working days left", near
+            ) % {"n": near}),
+        ]
 
     def filters(self) -> dict:
         self.is_valid()

@@ -168,7 +168,11 @@ class Complaint(models.Model):
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["status", "reply_due"])]
+        indexes = [
+            models.Index(fields=["status", "reply_due"]),
+            # Statistics: complaints received per period (R-MGT-4).
+            models.Index(fields=["received_at"], name="complaint_received_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"

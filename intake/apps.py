@@ -7,8 +7,12 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake")
 
     def ready(self):
+        from intake import dashboard
         from intake.models import ReviewDecision
+        from labqms.dashboard import register
         from labqms.models.audit import register_change_labels
+
+        register(dashboard.queues, actions=dashboard.ACTIONS)
 
         register_change_labels(
             "intake.order",

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from intake.models import (
+    Customer,
     CustomerNotice,
     Disposition,
     NoticeKind,
@@ -55,14 +56,36 @@ def search_samples(samples: QuerySet[Sample], text: str) -> QuerySet[Sample]:
 def sample_match(text: str, via: str = "") -> Q:
     """The sample search as a condition, for any model that reaches a sample through
     ``via`` (e.g. ``"sample__"`` from a task or record): sample ID, serial number, order
-    number, customer name or short name contain ``text``."""
-    return (
-        Q(**{f"{via}sample_id__icontains": text})
-        | Q(**{f"{via}serial_number__icontains": text})
-        | Q(**{f"{via}order__number__icontains": text})
-        | Q(**{f"{via}order__customer__name__icontains": text})
-        | Q(**{f"{via}order__customer__short_name__icontains": text})
+    number, customer name or short name contain ``text``.
+
+    Written as "the sample is one of (a union of one search per column)": each part can
+    use its own index (trigram indexes on PostgreSQL, intake migration 0004), where one
+    OR across joined tables makes the database read every sample of millions."""
+    return Q(**{f"{via}pk__in": few_or_subquery(matching_samples(text))})
+
+
+def matching_samples(text: str) -> QuerySet:
+    """The ids of the samples :func:`sample_match` finds, as a subquery."""
+    customers = Customer.objects.filter(Q(name__icontains=text) | Q(short_name__icontains=text)).values("pk")
+    ids = Sample.objects.order_by().values_list("pk", flat=True)
+    return ids.filter(sample_id__icontains=text).union(
+        ids.filter(serial_number__icontains=text),
+        ids.filter(order__number__icontains=text),
+        ids.filter(order__customer__in=customers),
     )
+
+
+# A search that finds at most this many rows hands their ids over as a list.
+FEW_IDS = 5000
+
+
+def few_or_subquery(ids: QuerySet):
+    """``ids`` (a ``values_list("pk", flat=True)`` query) as a list when it finds few rows,
+    else unchanged.  One query more, but the database then knows how few rows match: with
+    only the subquery it guesses hundreds and reads the list's index from the top for a
+    number that is in one row of millions."""
+    found = list(ids[: FEW_IDS + 1])
+    return found if len(found) <= FEW_IDS else ids
 
 
 def overdue_samples(samples: QuerySet[Sample], today: dt.date) -> QuerySet[Sample]:
@@ -97,12 +120,17 @@ def ready_for_release() -> QuerySet[Order]:
     """Orders with at least one sample ready for release (R-INT-6, R-INT-7), with
     ``n_ready`` / ``n_total`` counts, the customer, contact, items, payments and
     completion notices loaded.  Call :func:`attach_settlement` on the page shown."""
+    # The orders are found through the (indexed) ready samples first: counting the samples
+    # of every order and keeping those with one ready would read millions of rows.  Only
+    # accepted or completed orders have ready samples; saying so lets the database use
+    # the (status, due date) index instead of walking every order by due date.
+    ready = Sample.objects.filter(status=SampleStatus.READY).order_by().values_list("order_id", flat=True).distinct()
     return (
-        Order.objects.annotate(
-            n_ready=Count("samples", filter=Q(samples__status=SampleStatus.READY)),
-            n_total=Count("samples"),
+        Order.objects.filter(status__in=(OrderStatus.ACCEPTED, OrderStatus.COMPLETED), pk__in=few_or_subquery(ready))
+        .annotate(
+            n_ready=count_of(Sample, order=OuterRef("pk"), status=SampleStatus.READY),
+            n_total=count_of(Sample, order=OuterRef("pk")),
         )
-        .filter(n_ready__gt=0)
         .select_related("customer", "contact")
         .prefetch_related(
             *_settlement_prefetches(),

@@ -115,6 +115,9 @@ RULES: dict[str, Rule] = {
     "audits.view": Rule(STAFF_ROLES),
     "audits.manage": Rule(frozenset({Role.QUALITY_LEAD})),
     "audits.approve": Rule(frozenset({Role.LAB_HEAD})),
+    # Operations (issue 9): business statistics are for the leads (R-MGT-4); a deputy
+    # sees them while acting for a lead.
+    "statistics.view": Rule(LEADS),
 }
 
 

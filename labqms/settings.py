@@ -266,6 +266,9 @@ EQUIPMENT_DUE_SOON_DAYS = int(os.environ.get("LABQMS_EQUIPMENT_DUE_SOON_DAYS", "
 # R-REC-4: records are kept two verification periods or calibration intervals; this is
 # the interval assumed when the category states none (calibration-only categories).
 RECORDS_DEFAULT_INTERVAL_MONTHS = int(os.environ.get("LABQMS_RECORDS_DEFAULT_INTERVAL_MONTHS", "12"))
+# Excel exports of a list refuse (with a message) above this many rows rather than
+# truncate silently or tie up a web worker for minutes (labqms.export).
+EXPORT_MAX_ROWS = int(os.environ.get("LABQMS_EXPORT_MAX_ROWS", "100000"))
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

@@ -334,6 +334,17 @@ def raise_finding(*, actor, source: str, origin, grade: str, description: str, c
             raised_on=raised_on, responsible=responsible, checklist_item=checklist_item,
             **{SOURCE_FIELDS[source]: origin},
         )
+        if checklist_item is not None:
+            checklist_item = ChecklistItem.objects.select_for_update().get(pk=checklist_item.pk)
+        if checklist_item is not None and checklist_item.result == ChecklistResult.NOT_CHECKED:
+            # Raising the finding is the check's result: the report does not ask again.
+            checklist_item.result = (
+                ChecklistResult.OBSERVATION if grade == FindingGrade.OBSERVATION else ChecklistResult.NONCONFORMITY
+            )
+            if not checklist_item.evidence and evidence:
+                checklist_item.evidence = (evidence or "").strip()
+            checklist_item.checked_by, checklist_item.checked_at = actor, timezone.now()
+            checklist_item.save(update_fields=["result", "evidence", "checked_by", "checked_at"])
         audit.record(actor=actor, action="finding.raised", target=finding, changes={"grade": [None, grade], "source": [None, source]})
         if responsible is not None:
             notify.notify([notify.Message(

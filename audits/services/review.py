@@ -196,6 +196,14 @@ def plan_review(*, actor, kind: str, period_start: dt.date, period_end: dt.date,
         errors["period_end"] = _("The end is before the start.")
     if chair is None or not permissions.can(chair, "audits.approve"):
         errors["chair"] = _("The lab head chairs the management review.")
+    if kind == ReviewKind.ANNUAL and period_start and period_end and not errors:
+        overlapping = ManagementReview.objects.filter(
+            kind=ReviewKind.ANNUAL, period_start__lte=period_end, period_end__gte=period_start
+        ).first()
+        if overlapping is not None:
+            errors["period_start"] = _(
+                "Annual review %(number)s already covers part of this period; plan an ad hoc review instead."
+            ) % {"number": overlapping.number}
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -51,12 +51,10 @@ from audits.models import (
 from audits.services import audits as services
 from complaints.models import Complaint
 from equipment.models import ImpactAnalysis
-from labqms import audit, permissions
+from labqms import audit, export, permissions
 from labqms.forms import add_service_errors
 from labqms.models import SupervisionRecord
-from labqms.views.helpers import querystring_without_page, sort_links
-
-PAGE_SIZE = 25
+from labqms.views.helpers import page_size, querystring_without_page, sort_links
 
 
 def _url(name: str, *args, anchor: str = "") -> str:
@@ -134,7 +132,9 @@ def finding_list(request):
         open_actions=Count("actions", filter=~Q(actions__status=ActionStatus.CLOSED)),
         late_actions=Count("actions", filter=~Q(actions__status=ActionStatus.CLOSED) & Q(actions__due_on__lt=today)),
     ).select_related("responsible", "audit").order_by(*ordering)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, rows, _finding_columns(), name="findings", title=_("Findings register"))
+    page = Paginator(rows, page_size(request)).get_page(request.GET.get("page"))
     return render(request, "audits/finding_list.html", {
         "form": form,
         "page": page,
@@ -144,6 +144,23 @@ def finding_list(request):
         "querystring": querystring_without_page(request),
         "can_manage": permissions.can(request.user, "audits.manage"),
     })
+
+
+def _finding_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Finding number"), lambda f: f.number, 16),
+        export.Column(_("Raised on"), lambda f: f.raised_on, 12),
+        export.Column(_("Grade"), lambda f: f.get_grade_display(), 12),
+        export.Column(_("Source"), lambda f: f.get_source_display(), 14),
+        export.field(Finding, "audit__number", heading=_("audit"), width=14),
+        export.Column(_("Clause"), lambda f: f.clause, 8),
+        export.Column(_("Area"), lambda f: f.area, 14),
+        export.Column(_("Nonconformity / observation"), lambda f: f.description, 48),
+        export.Column(_("Responsible"), lambda f: f.responsible, 12),
+        export.Column(_("Status"), lambda f: f.get_status_display(), 12),
+        export.Column(_("Open actions"), lambda f: f.open_actions, 8),
+        export.Column(_("Overdue"), lambda f: f.late_actions, 8),
+    ]
 
 
 # --- a finding's origin ---------------------------------------------------------------------------
@@ -542,13 +559,19 @@ def action_list(request):
     scope = request.GET.get("scope") or ("all" if manage else "mine")
     if scope != "all" or not manage:
         scope = "mine"
-    actions = CorrectiveAction.objects.exclude(status=ActionStatus.CLOSED)
+    overdue_only = bool(request.GET.get("overdue"))
+    actions = overdue_actions(today) if overdue_only else CorrectiveAction.objects.exclude(status=ActionStatus.CLOSED)
     if scope == "mine":
         actions = actions.filter(responsible=request.user)
+    if export.requested(request):
+        return export.response(
+            request, actions.select_related("finding", "review", "responsible").order_by("due_on", "id"),
+            _action_columns(today), name="corrective-actions", title=_("Corrective actions"),
+        )
     counts = actions.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
     # By due date: the overdue ones (due before today) come first.
     ordered = actions.select_related("finding", "review", "responsible").prefetch_related("events").order_by("due_on", "id")
-    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(ordered, page_size(request)).get_page(request.GET.get("page"))
     who = Who.of(request.user)
     rows = []
     for action in page.object_list:
@@ -564,10 +587,27 @@ def action_list(request):
         "page": page,
         "rows": rows,
         "scope": scope,
+        "overdue_only": overdue_only,
         "counts": counts,
         "can_manage": manage,
         "querystring": querystring_without_page(request),
     })
+
+
+def _action_columns(today: dt.date) -> list[export.Column]:
+    def source(action):
+        return action.finding.number if action.finding_id else f"{_('Management review')} {action.review.number}"
+
+    return [
+        export.Column(_("Due on"), lambda a: a.due_on, 12),
+        export.Column(_("Finding or management review"), source, 20),
+        export.field(CorrectiveAction, "correction", width=32),
+        export.field(CorrectiveAction, "root_cause", width=32),
+        export.Column(_("Corrective action"), lambda a: a.action, 48),
+        export.Column(_("Responsible"), lambda a: a.responsible, 12),
+        export.Column(_("Status"), lambda a: a.get_status_display(), 12),
+        export.Column(_("Overdue"), lambda a: days_overdue_text(a, today), 14),
+    ]
 
 
 urlpatterns = [

@@ -28,10 +28,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,10 +51,10 @@ from audits.models import (
 from audits.services import audits as services
 from complaints.models import Complaint
 from equipment.models import ImpactAnalysis
-from labqms import pdf, permissions
+from labqms import export, pdf, permissions
 from labqms.forms import add_service_errors
+from labqms.views.helpers import page_size, querystring_without_page
 
-PAGE_SIZE = 25
 # Clauses an ad-hoc audit looks at first, by where it comes from (the planner changes them).
 COMPLAINT_CLAUSES = ["7.9", "7.10", "8.7"]
 IMPACT_CLAUSES = ["6.4", "6.5", "7.10"]
@@ -87,7 +88,8 @@ def _list_context(request, programme_form=None) -> dict:
     can_manage = permissions.can(user, "audits.manage")
     return {
         "programmes": list(programmes),
-        "outside_page": Paginator(outside, PAGE_SIZE).get_page(request.GET.get("page")),
+        "outside_page": Paginator(outside, page_size(request)).get_page(request.GET.get("page")),
+        "querystring": querystring_without_page(request),
         "mine": list(mine),
         "can_manage": can_manage,
         "programme_form": (programme_form or forms.ProgrammeForm()) if can_manage else None,
@@ -98,7 +100,42 @@ def _list_context(request, programme_form=None) -> dict:
 @require_GET
 def programme_list(request):
     permissions.require_or_404(request.user, "audits.view")
+    if export.requested(request):
+        return export.response(
+            request, _audits_for_export(), _audit_columns(), name="internal-audits", title=_("Internal audits")
+        )
     return render(request, "audits/programme_list.html", _list_context(request))
+
+
+def _audits_for_export():
+    """Every audit, programme by programme (newest year first), then those outside a
+    programme as the page lists them."""
+    return (
+        Audit.objects.select_related("programme", "lead_auditor")
+        .prefetch_related("auditors")
+        .order_by(F("programme__year").desc(nulls_last=True), "-planned_start", "-id")
+    )
+
+
+def _audit_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Year"), lambda a: a.programme.year if a.programme else None, 8),
+        export.Column(_("Audit number"), lambda a: a.number, 16),
+        export.Column(_("Kind"), lambda a: a.get_kind_display(), 14),
+        export.Column(_("Title"), lambda a: a.title, 32),
+        export.field(Audit, "external_body", width=20),
+        export.field(Audit, "planned_start", width=12),
+        export.field(Audit, "planned_end", width=12),
+        export.Column(_("Lead auditor"), lambda a: a.lead_auditor, 12),
+        export.Column(_field_label(Audit, "auditors"), lambda a: [str(u) for u in a.auditors.all()], 20),
+        export.Column(_field_label(Audit, "clauses"), lambda a: a.clauses or [], 20),
+        export.Column(_field_label(Audit, "areas"), lambda a: a.areas or [], 20),
+        export.Column(_("Status"), lambda a: a.get_status_display(), 12),
+    ]
+
+
+def _field_label(model, name: str) -> str:
+    return capfirst(model._meta.get_field(name).verbose_name)
 
 
 @login_required

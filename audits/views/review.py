@@ -44,11 +44,16 @@ from audits.models import (
 )
 from audits.services import review as services
 from complaints.models import Complaint, ComplaintClass
-from labqms import pdf, permissions
+from labqms import export, pdf, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import YEAR_RANGE, querystring_without_page, sort_links, year_param
+from labqms.views.helpers import (
+    YEAR_RANGE,
+    page_size,
+    querystring_without_page,
+    sort_links,
+    year_param,
+)
 
-PAGE_SIZE = 25
 SORTS = ("number", "planned_on", "held_on", "status")
 STATUS_CSS = {ReviewStatus.PLANNED: "text-bg-secondary", ReviewStatus.HELD: "text-bg-warning", ReviewStatus.CLOSED: "text-bg-success"}
 
@@ -87,7 +92,11 @@ def review_list(request):
         )
         .order_by(sort, "-id")
     )
-    page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(
+            request, reviews, _review_columns(), name="management-reviews", title=_("Management reviews")
+        )
+    page = Paginator(reviews, page_size(request)).get_page(request.GET.get("page"))
     for review in page.object_list:
         review.status_css = STATUS_CSS.get(review.status, "text-bg-light")
     return render(request, "audits/review_list.html", {
@@ -98,6 +107,24 @@ def review_list(request):
         "querystring": querystring_without_page(request),
         "can_plan": permissions.can(request.user, "audits.manage"),
     })
+
+
+def _review_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Review number"), lambda r: r.number, 16),
+        export.Column(_("Kind"), lambda r: r.get_kind_display(), 14),
+        export.Column(
+            _("from complaint"), lambda r: r.source_complaint.number if r.source_complaint else "", 16
+        ),
+        export.field(ManagementReview, "period_start", width=12),
+        export.field(ManagementReview, "period_end", width=12),
+        export.Column(_("Planned for"), lambda r: r.planned_on, 12),
+        export.Column(_("Held on"), lambda r: r.held_on, 12),
+        export.Column(_("Chair"), lambda r: r.chair, 12),
+        export.Column(_("Status"), lambda r: r.get_status_display(), 10),
+        export.Column(_("Decisions"), lambda r: r.decisions, 10),
+        export.Column(_("Decisions (open)"), lambda r: r.decisions_open, 10),
+    ]
 
 
 # --- planning ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audits.forms import surveys as forms
@@ -44,9 +44,9 @@ from audits.models import (
 from audits.services import surveys as services
 from intake.selectors import count_of
 from intake.views.portal import portal_view
-from labqms import permissions
+from labqms import export, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page, sort_links
+from labqms.views.helpers import page_size, querystring_without_page, sort_links
 
 PAGE_SIZE = 25
 TREND_SURVEYS = 5  # previous surveys in the trend table
@@ -81,12 +81,13 @@ def survey_list(request):
         response_count=count_of(SurveyResponse, invitation__survey=OuterRef("pk")),
         finding_count=count_of(Finding, survey_response__invitation__survey=OuterRef("pk")),
     ).order_by(*order)
-    page = Paginator(surveys, PAGE_SIZE).get_page(request.GET.get("page"))
-    for survey in page.object_list:
-        survey.rate = (
-            (Decimal(survey.response_count * 100) / survey.invitation_count).quantize(Decimal("0.1"))
-            if survey.invitation_count else None
+    if export.requested(request):
+        return export.response(
+            request, surveys, _survey_columns(), name="satisfaction-surveys", title=_("Satisfaction surveys")
         )
+    page = Paginator(surveys, page_size(request)).get_page(request.GET.get("page"))
+    for survey in page.object_list:
+        survey.rate = _response_rate(survey)
     return render(request, "audits/survey_list.html", {
         "form": form,
         "page": page,
@@ -304,6 +305,41 @@ def portal_surveys(request, customer):
 # --- evaluation reports -------------------------------------------------------------------
 
 
+def _response_rate(survey) -> Decimal | None:
+    """Answers per invitation in per cent, one decimal; None before any invitation."""
+    if not survey.invitation_count:
+        return None
+    return (Decimal(survey.response_count * 100) / survey.invitation_count).quantize(Decimal("0.1"))
+
+
+def _survey_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Title"), lambda s: s.title, 32),
+        export.field(Survey, "period_start", width=12),
+        export.field(Survey, "period_end", width=12),
+        export.Column(_("Created"), lambda s: s.created_at, 17),
+        export.field(Survey, "created_by", width=12),
+        export.Column(_("Invitations"), lambda s: s.invitation_count, 10),
+        export.Column(_("Answers"), lambda s: s.response_count, 10),
+        export.Column(_("Response rate") + " (%)", _response_rate, 10),
+        export.Column(_("Findings from low scores"), lambda s: s.finding_count, 10),
+    ]
+
+
+def _evaluation_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Title"), lambda r: r.title, 32),
+        export.Column(_("Kind"), lambda r: r.get_kind_display(), 16),
+        export.Column(_("Evaluated by"), lambda r: r.evaluator, 20),
+        export.field(EvaluationReport, "period_start", width=12),
+        export.field(EvaluationReport, "period_end", width=12),
+        export.Column(_("Recorded"), lambda r: r.uploaded_at, 17),
+        export.field(EvaluationReport, "uploaded_by", width=12),
+        export.Column(_("File"), lambda r: bool(r.file), 8),
+        export.Column(pgettext("audit", "Findings"), lambda r: r.finding_count, 10),
+    ]
+
+
 @login_required
 @require_GET
 def evaluation_list(request):
@@ -319,7 +355,12 @@ def evaluation_list(request):
             reports = reports.filter(Q(title__icontains=q) | Q(evaluator__icontains=q) | Q(analysis__icontains=q))
         if form.cleaned_data["kind"]:
             reports = reports.filter(kind=form.cleaned_data["kind"])
-    page = Paginator(reports.order_by("-period_end", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    reports = reports.order_by("-period_end", "-id")
+    if export.requested(request):
+        return export.response(
+            request, reports, _evaluation_columns(), name="evaluation-reports", title=_("Evaluation reports")
+        )
+    page = Paginator(reports, page_size(request)).get_page(request.GET.get("page"))
     return render(request, "audits/evaluation_list.html", {
         "form": form,
         "page": page,

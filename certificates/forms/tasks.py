@@ -68,10 +68,17 @@ class UnassignedFilterForm(BootstrapMixin, forms.Form):
     )
 
 
+# A status choice that stands for several: what the performer still has to do.
+TO_DO = "to_do"
+
+
 class TaskFilterForm(BootstrapMixin, forms.Form):
     q = _search_field()
     status = forms.ChoiceField(
-        label=_("Task status"), required=False, choices=[("", _("any status"))] + list(TaskStatus.choices)
+        label=_("Task status"),
+        required=False,
+        choices=[("", _("any status")), (TO_DO, _("to do (assigned, in progress or returned)"))]
+        + list(TaskStatus.choices),
     )
     performer = forms.ModelChoiceField(
         label=_("Performer"), required=False, queryset=User.objects.none(), empty_label=_("anyone")

@@ -92,6 +92,13 @@ class Certificate(models.Model):
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-created_at", "-id"]
+        # The lists' orders (newest prepared / issued first) over millions of rows.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="certificate_prepared_idx"),
+            models.Index(fields=["-issued_at", "-id"], name="certificate_issued_idx"),
+            # Statistics (R-MGT-4): certificates issued per period and type, from the index alone.
+            models.Index(fields=["issued_at"], include=["status", "type", "record"], name="certificate_stats_idx"),
+        ]
         constraints = [
             # A certificate is replaced at most once.
             models.UniqueConstraint(fields=["amends"], condition=models.Q(amendment_kind="replacement"), name="certificate_replaced_once"),
@@ -160,6 +167,10 @@ class SealUse(AppendOnly):
         verbose_name = _("seal use")
         verbose_name_plural = _("seal uses")
         ordering = ["-used_at", "-id"]
+        indexes = [
+            models.Index(fields=["-used_at", "-id"], name="sealuse_used_idx"),
+            models.Index(fields=["seal", "-used_at"], name="sealuse_seal_used_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.seal} · {self.certificate}"

@@ -70,7 +70,12 @@ class Task(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(performer=models.F("checker")), name="task_checker_not_performer"),
         ]
-        indexes = [models.Index(fields=["performer", "status"]), models.Index(fields=["checker", "status"])]
+        indexes = [
+            models.Index(fields=["performer", "status"]),
+            models.Index(fields=["checker", "status"]),
+            # The task list's default order (latest assigned first) over millions of rows.
+            models.Index(fields=["-assigned_at", "-id"], name="task_assigned_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sample.sample_id} · {self.get_service_display()}"
@@ -146,6 +151,14 @@ class Record(models.Model):
         verbose_name = _("original record")
         verbose_name_plural = _("original records")
         ordering = ["-created_at", "-id"]
+        # The record list's default order (latest measurement first) over millions of rows.
+        indexes = [
+            models.Index(fields=["-measured_on", "-number"], name="record_measured_idx"),
+            # Statistics (R-MGT-4): pass rate by the date the record was checked.
+            models.Index(
+                fields=["checked_at"], include=["status", "conclusion", "sample", "performer"], name="record_checked_stats_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(checker__isnull=True) | ~models.Q(checker=models.F("performer")),

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -35,13 +33,13 @@ from django.views.decorators.http import require_GET, require_POST
 from certificates.forms import certificates as forms
 from certificates.models import AmendmentKind, Certificate, CertificateStatus, Record
 from certificates.services import certificates as services
-from intake.selectors import sample_match
-from labqms import audit, permissions
+from intake.selectors import few_or_subquery, sample_match
+from labqms import audit, export, permissions
 from labqms.forms import add_service_errors
 from labqms.models import Activity, Authorisation
-from labqms.views.helpers import querystring_without_page
+from labqms.pagination import Paginator
+from labqms.views.helpers import page_size, querystring_without_page
 
-PAGE_SIZE = 25
 AUDIT_ROWS = 50
 BATCH_SESSION_KEY = "certificates:last_batch"
 ISSUED_STATES = (CertificateStatus.ISSUED, CertificateStatus.VOID)
@@ -85,7 +83,11 @@ def _search(certificates, q: str):
     q = (q or "").strip()
     if not q:
         return certificates
-    return certificates.filter(Q(number__icontains=q) | Q(record__number__icontains=q) | sample_match(q, "record__sample__"))
+    # One indexed search per column, united (see intake.selectors.sample_match).
+    ids = Certificate.objects.order_by().values_list("pk", flat=True)
+    return certificates.filter(pk__in=few_or_subquery(ids.filter(number__icontains=q).union(
+        ids.filter(record__number__icontains=q), ids.filter(sample_match(q, "record__sample__"))
+    )))
 
 
 def _errors_text(form) -> str:
@@ -110,13 +112,18 @@ def signs_some_certificates(user) -> bool:
 # --- the approval queue and batch approval ---------------------------------------------
 
 
-def _queue_context(request, batch_form=None) -> dict:
+def _queue_drafts(request):
     form = forms.QueueFilterForm(request.GET)
     data = form.filters()
     drafts = _search(_certificates().filter(status=CertificateStatus.DRAFT), data.get("q"))
     if data.get("type"):
         drafts = drafts.filter(type=data["type"])
-    page = Paginator(drafts.order_by("created_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return form, drafts.order_by("created_at", "id")
+
+
+def _queue_context(request, batch_form=None) -> dict:
+    form, drafts = _queue_drafts(request)
+    page = Paginator(drafts, page_size(request)).get_page(request.GET.get("page"))
     batch_form = batch_form or forms.BatchApproveForm()
     ticked = set(batch_form.cleaned_data.get("certificate", [])) if batch_form.is_bound and hasattr(batch_form, "cleaned_data") else set()
     return {
@@ -136,7 +143,57 @@ def _queue_context(request, batch_form=None) -> dict:
 def certificate_queue(request):
     """The technical lead's "awaiting approval" list: drafts, oldest first, with due dates."""
     permissions.require_or_404(request.user, "records.view")
+    if export.requested(request):
+        _form, drafts = _queue_drafts(request)
+        return export.response(
+            request, drafts, _certificate_columns(queue=True), name="certificates-awaiting-approval",
+            title=_("Certificates awaiting approval"),
+        )
     return render(request, "certificates/certificate_queue.html", _queue_context(request))
+
+
+def _certificate_columns(queue: bool = False) -> list[export.Column]:
+    """A certificate row's columns; the queue shows who prepared it and when instead of
+    the issue (a draft has none) and the due date of the order."""
+
+    def instrument(certificate, key, fallback):
+        return (certificate.record.instrument or {}).get(key) or fallback
+
+    def amendment(certificate):
+        if not certificate.amends_id:
+            return ""
+        return f"{certificate.get_amendment_kind_display()} {certificate.amends.number or ''}".strip()
+
+    columns = [
+        export.Column(_("Certificate type"), lambda c: c.get_type_display(), 18),
+        export.Column(_("Sample"), lambda c: c.record.sample.sample_id, 18),
+        export.Column(_("Instrument"), lambda c: instrument(c, "name", c.record.sample.item.instrument_name), 20),
+        export.Column(_("Model"), lambda c: instrument(c, "model", ""), 12),
+        export.Column(
+            _("Serial number"), lambda c: instrument(c, "serial_number", c.record.sample.serial_number), 14
+        ),
+        export.Column(_("Customer"), lambda c: c.record.sample.order.customer.name, 28),
+        export.Column(_("Order"), lambda c: c.record.sample.order.number, 18),
+        export.Column(_("Record number"), lambda c: c.record.number, 18),
+        export.Column(_("Amendment"), amendment, 18),
+    ]
+    if queue:
+        return [
+            export.Column(_("Prepared"), lambda c: c.created_at, 17),
+            export.field(Certificate, "created_by", width=12),
+            export.Column(_("Due date"), lambda c: c.record.sample.order.due_date, 12),
+            *columns,
+            export.Column(_("awaits check (核验)"), lambda c: c.awaits_check, 10),
+        ]
+    return [
+        export.Column(_("Certificate number"), lambda c: c.number or "", 20),
+        columns[0],
+        export.Column(_("Status"), lambda c: c.get_status_display(), 10),
+        *columns[1:],
+        export.Column(_("Date of issue"), lambda c: c.issued_at, 17),
+        export.Column(_("Valid until"), lambda c: c.valid_until, 12),
+        export.field(Certificate, "approved_by", width=12),
+    ]
 
 
 def _refusal_of(user, certificates) -> str:
@@ -261,7 +318,11 @@ def certificate_list(request):
     form = forms.CertificateFilterForm(request.GET, issued_only=not reads_records)
     visible = _certificates() if reads_records else _certificates().filter(status__in=ISSUED_STATES)
     certificates = certificates_for_list(form.filters(), visible)
-    page = Paginator(certificates, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(
+            request, certificates, _certificate_columns(), name="certificates", title=_("Certificates")
+        )
+    page = Paginator(certificates, page_size(request)).get_page(request.GET.get("page"))
     return render(request, "certificates/certificate_list.html", {
         "form": form,
         "page": page,

@@ -17,17 +17,17 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from certificates.evaluation import decimal_text
 from certificates.forms import methods as forms
 from certificates.models import Method, MethodStatus, RecordTemplate, TemplateStatus, ToleranceKind
 from certificates.services import methods as services
-from labqms import audit, permissions
+from labqms import audit, export, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
+from labqms.views.helpers import page_size, querystring_without_page
 
-PAGE_SIZE = 25
 AUDIT_ROWS = 50
 MANAGE = "records.manage_methods"
 # Service errors about the rows go above the rows, not on the template's own fields.
@@ -102,12 +102,30 @@ def method_list(request):
         .prefetch_related("categories")
         .annotate(template_count=Count("templates", distinct=True))
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, rows, _method_columns(), name="methods", title=_("Methods"))
+    page = Paginator(rows, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "certificates/method_list.html",
         {"form": form, "page": page, "querystring": querystring_without_page(request), "can_manage": _can_manage(request)},
     )
+
+
+def _method_columns() -> list[export.Column]:
+    return [
+        export.Column(pgettext("measurement method", "Method"), lambda m: m.full_code, 18),
+        export.Column(_("Title"), lambda m: m.title, 32),
+        export.Column(_("Kind"), lambda m: m.get_kind_display(), 14),
+        export.Column(_("Effective from"), lambda m: m.effective_on, 12),
+        export.Column(_("Edition status"), lambda m: m.get_status_display(), 12),
+        export.Column(
+            _("superseded by"), lambda m: m.superseded_by.full_code if m.superseded_by else "", 18
+        ),
+        export.field(Method, "status_changed_on", width=12),
+        export.Column(_("Applicable categories"), lambda m: [f"{c.code} · {c.name}" for c in m.categories.all()], 28),
+        export.Column(_("Template versions"), lambda m: m.template_count, 10),
+    ]
 
 
 def _method_form_page(request, form, method: Method | None, source: Method | None = None):

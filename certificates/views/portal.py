@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
@@ -30,6 +29,7 @@ from intake import selectors as intake_selectors
 from intake.models import Order, OrderItem, Payment
 from intake.views.portal import portal_view
 from labqms.forms import BootstrapMixin
+from labqms.pagination import Paginator
 from labqms.views.helpers import querystring_without_page
 
 PAGE_SIZE = 25

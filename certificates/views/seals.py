@@ -13,8 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Max
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -24,11 +23,12 @@ from django.views.decorators.http import require_GET
 from certificates.forms import seals as forms
 from certificates.models import Seal, SealUse
 from certificates.services import seals as services
-from labqms import permissions
+from intake.selectors import count_of
+from labqms import export, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
+from labqms.pagination import Paginator
+from labqms.views.helpers import page_size, querystring_without_page
 
-PAGE_SIZE = 25
 MANAGE = services.MANAGE
 def _refuse_unless_manager(request):
     decision = permissions.check(request.user, MANAGE)
@@ -43,15 +43,47 @@ def seal_list(request):
     permissions.require_or_404(request.user, "records.view")
     seals = (
         Seal.objects.select_related("custodian")
-        .annotate(use_count=Count("uses"), last_used_at=Max("uses__used_at"))
+        # Per seal shown (index probes), not by grouping every use in the log.
+        .annotate(
+            use_count=count_of(SealUse, seal=OuterRef("pk")),
+            last_used_at=Subquery(SealUse.objects.filter(seal=OuterRef("pk")).order_by("-used_at").values("used_at")[:1]),
+        )
         .order_by("kind", "-is_active", "name")
     )
-    page = Paginator(seals, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, seals, _seal_columns(), name="seals", title=_("Seals"))
+    page = Paginator(seals, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "certificates/seal_list.html",
         {"page": page, "querystring": querystring_without_page(request), "can_manage": permissions.can(request.user, MANAGE)},
     )
+
+
+def _person(user) -> str:
+    return user.full_name or user.username
+
+
+def _seal_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Kind of seal"), lambda s: s.get_kind_display(), 16),
+        export.Column(_("Seal name"), lambda s: s.name, 24),
+        export.Column(_("Custodian"), lambda s: _person(s.custodian), 12),
+        export.Column(_("In use"), lambda s: s.is_active, 8),
+        export.Column(_("Uses"), lambda s: s.use_count, 8),
+        export.Column(_("Last used"), lambda s: s.last_used_at, 17),
+    ]
+
+
+def _seal_use_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Applied at"), lambda u: u.used_at, 17),
+        export.Column(_("Seal"), lambda u: u.seal.name, 24),
+        export.Column(_("Kind of seal"), lambda u: u.seal.get_kind_display(), 16),
+        export.Column(_("Certificate"), lambda u: u.certificate.number, 20),
+        export.Column(_("Certificate type"), lambda u: u.certificate.get_type_display(), 18),
+        export.Column(_("Applied by"), lambda u: _person(u.used_by), 12),
+    ]
 
 
 def _form_page(request, form, seal: Seal | None):
@@ -131,7 +163,9 @@ def seal_uses(request):
     uses = form.filter(
         SealUse.objects.select_related("seal", "used_by", "certificate").defer("certificate__content")
     )
-    page = Paginator(uses, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, uses, _seal_use_columns(), name="seal-uses", title=_("Seal usage log"))
+    page = Paginator(uses, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "certificates/seal_uses.html",

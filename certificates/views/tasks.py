@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from certificates import selectors
@@ -33,11 +32,10 @@ from certificates.services import methods as method_services
 from certificates.services import tasks as services
 from intake.models import Sample, WorkLocation
 from intake.selectors import search_samples
-from labqms import permissions
+from labqms import export, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page, sort_links
-
-PAGE_SIZE = 25
+from labqms.pagination import Paginator
+from labqms.views.helpers import page_size, querystring_without_page, sort_links
 
 
 def _refused(request, error: PermissionDenied) -> None:
@@ -102,7 +100,12 @@ def unassigned(request):
             samples = samples.filter(item__service=data["service"])
         sort = data["sort"] or sort
     samples = samples.order_by(*forms.SAMPLE_SORTS[sort])
-    page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(
+            request, samples, _unassigned_columns(), name="samples-waiting-for-a-task",
+            title=_("Samples waiting for a task"),
+        )
+    page = Paginator(samples, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "certificates/unassigned.html",
@@ -116,6 +119,48 @@ def unassigned(request):
             "can_assign": permissions.can(request.user, "records.assign"),
         },
     )
+
+
+def _unassigned_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Sample ID"), lambda s: s.sample_id, 18),
+        export.Column(_("Status"), lambda s: s.get_status_display(), 10),
+        export.Column(_("Instrument"), lambda s: s.item.instrument_name, 20),
+        export.field(Sample, "item__model", width=12),
+        export.Column(_("Serial number"), lambda s: s.serial_number, 14),
+        export.Column(_("Instrument category"), lambda s: s.item.category.name, 16),
+        export.Column(_("Service"), lambda s: s.item.get_service_display(), 10),
+        export.Column(_("Customer"), lambda s: s.order.customer.name, 28),
+        export.Column(_("Order"), lambda s: s.order.number, 18),
+        export.Column(_("Due date"), lambda s: s.order.due_date, 12),
+        export.Column(pgettext("on-site job", "On-site visit"), lambda s: s.visit_date, 12),
+    ]
+
+
+def _task_columns(queue: bool = False) -> list[export.Column]:
+    """A task row's columns; ``queue`` adds which of "my tasks" queues it is in."""
+    columns = [
+        export.Column(_("Sample ID"), lambda t: t.sample.sample_id, 18),
+        export.Column(_("Instrument"), lambda t: t.sample.item.instrument_name, 20),
+        export.field(Task, "sample__item__model", width=12),
+        export.Column(_("Instrument category"), lambda t: t.sample.item.category.name, 16),
+        export.Column(_("Serial number"), lambda t: t.sample.serial_number, 14),
+        export.Column(_("Customer"), lambda t: t.sample.order.customer.name, 28),
+        export.Column(_("Order"), lambda t: t.sample.order.number, 18),
+        export.Column(
+            pgettext("on-site job", "On-site visit"), lambda t: t.visit.planned_date if t.visit else None, 12
+        ),
+        export.Column(pgettext("measurement method", "Method"), lambda t: t.method.full_code, 16),
+        export.Column(_("Performer"), lambda t: t.performer, 12),
+        export.Column(_("Checker"), lambda t: t.checker, 12),
+        export.Column(_("Due date"), lambda t: t.sample.order.due_date, 12),
+        export.Column(_("Task status"), lambda t: t.get_status_display(), 12),
+        export.Column(_("Record"), lambda t: getattr(getattr(t, "record", None), "number", ""), 18),
+        export.Column(_("Assigned"), lambda t: t.assigned_at, 17),
+    ]
+    if queue:
+        columns.insert(0, export.Column(_("Queue"), lambda t: t.queue, 12))
+    return columns
 
 
 # --- assignment ----------------------------------------------------------------------------
@@ -255,6 +300,13 @@ def my_tasks(request):
     to_do = _with_actions(selectors.to_do(user), user)
     to_check = _with_actions(selectors.to_check(user), user)
     on_site = _with_actions(selectors.on_site_to_do(user), user)
+    if export.requested(request):
+        for label, queue in ((_("To do"), to_do), (_("To check"), to_check), (_("On site"), on_site)):
+            for task in queue:
+                task.queue = label
+        return export.response(
+            request, to_do + to_check + on_site, _task_columns(queue=True), name="my-tasks", title=_("My tasks")
+        )
     can_assign = permissions.can(user, "records.assign")
     return render(
         request,
@@ -284,8 +336,11 @@ def task_list(request):
     if form.is_valid():
         data = form.cleaned_data
         tasks = selectors.search_tasks(tasks, data["q"])
+        if data["status"] == forms.TO_DO:
+            tasks = tasks.filter(status__in=selectors.TO_DO_STATUSES)
+        elif data["status"]:
+            tasks = tasks.filter(status=data["status"])
         for name, lookup in (
-            ("status", "status"),
             ("performer", "performer"),
             ("checker", "checker"),
             ("category", "sample__item__category"),
@@ -295,7 +350,9 @@ def task_list(request):
                 tasks = tasks.filter(**{lookup: data[name]})
         sort = data["sort"] or sort
     tasks = tasks.order_by(*forms.TASK_SORTS[sort])
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, tasks, _task_columns(), name="tasks", title=_("Tasks"))
+    page = Paginator(tasks, page_size(request)).get_page(request.GET.get("page"))
     page.object_list = _with_actions(page.object_list, request.user)
     return render(
         request,

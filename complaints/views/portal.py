@@ -14,7 +14,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -26,6 +25,7 @@ from complaints.models import Channel, Complaint, ComplaintAttachment, Correspon
 from complaints.services import complaints as services
 from intake.views.portal import portal_view
 from labqms.forms import add_service_errors
+from labqms.pagination import Paginator
 from labqms.views.helpers import querystring_without_page
 
 PAGE_SIZE = 25

@@ -9,6 +9,9 @@ customers and strangers get 404.  Views parse and call
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,8 +22,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
+from certificates.models import Certificate
 from complaints import forms
 from complaints.models import (
     OPEN_STATES,
@@ -31,11 +36,12 @@ from complaints.models import (
 )
 from complaints.services import complaints as services
 from complaints.views.staff_common import clocks, complaint_or_404, file_context
-from labqms import pdf, permissions
+from intake.models import Customer, Order, Sample
+from intake.selectors import few_or_subquery
+from labqms import export, pdf, permissions, workdays
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
+from labqms.views.helpers import page_size, querystring_without_page
 
-PAGE_SIZE = 25
 FINISHED = (ComplaintStatus.CLOSED, ComplaintStatus.DISMISSED)
 
 
@@ -43,11 +49,19 @@ def _search(complaints, q: str):
     q = (q or "").strip()
     if not q:
         return complaints
-    return complaints.filter(
+    # The complaint's own columns in one pass; the linked order, sample, certificate and
+    # customer each through its own (indexed) search, united — one OR across the joins
+    # makes the database pair every complaint with its links first.
+    ids = Complaint.objects.order_by().values_list("pk", flat=True)
+    return complaints.filter(pk__in=few_or_subquery(ids.filter(
         Q(number__icontains=q) | Q(complainant_name__icontains=q) | Q(complainant_organisation__icontains=q)
-        | Q(subject__icontains=q) | Q(order__number__icontains=q) | Q(sample__sample_id__icontains=q)
-        | Q(certificate__number__icontains=q) | Q(customer__name__icontains=q)
-    )
+        | Q(subject__icontains=q)
+    ).union(
+        ids.filter(order__in=Order.objects.filter(number__icontains=q).values("pk")),
+        ids.filter(sample__in=Sample.objects.filter(sample_id__icontains=q).values("pk")),
+        ids.filter(certificate__in=Certificate.objects.filter(number__icontains=q).values("pk")),
+        ids.filter(customer__in=Customer.objects.filter(name__icontains=q).values("pk")),
+    )))
 
 
 def complaints_for_list(data: dict):
@@ -60,11 +74,28 @@ def complaints_for_list(data: dict):
         complaints = complaints.exclude(status__in=FINISHED)
     elif data.get("state") == forms.ComplaintFilterForm.CLOSED:
         complaints = complaints.filter(status__in=FINISHED)
+    if data.get("deadline"):
+        complaints = complaints.filter(deadline_conditions(timezone.localdate())[data["deadline"]])
     if data.get("received_from"):
         complaints = complaints.filter(received_at__date__gte=data["received_from"])
     if data.get("received_to"):
         complaints = complaints.filter(received_at__date__lte=data["received_to"])
     return complaints
+
+
+def deadline_conditions(today: dt.date) -> dict[str, Q]:
+    """Open complaints by working days left to their reply due date, as the daily job
+    (``complaints.services.job``) sorts them: overdue (due before today), near (at most
+    ``COMPLAINTS_NEAR_DEADLINE_DAYS`` working days left) and later.  One calendar query."""
+    bands = forms.ComplaintFilterForm
+    open_ = Q(status__in=OPEN_STATES, reply_due__isnull=False)
+    # n working days left <= N  <=>  due before the (N+1)-th working day after today.
+    horizon = workdays.add_working_days(today, settings.COMPLAINTS_NEAR_DEADLINE_DAYS + 1)
+    return {
+        bands.OVERDUE: open_ & Q(reply_due__lt=today),
+        bands.NEAR: open_ & Q(reply_due__gte=today, reply_due__lt=horizon),
+        bands.LATER: open_ & Q(reply_due__gte=horizon),
+    }
 
 
 def by_due_date(complaints):
@@ -88,8 +119,13 @@ def complaint_list(request):
     permissions.require_or_404(request.user, "complaints.view")
     form = forms.ComplaintFilterForm(request.GET)
     complaints = complaints_for_list(form.filters())
+    if export.requested(request):
+        return export.response(
+            request, by_due_date(complaints).select_related("responsible_person"), _complaint_columns(),
+            name="complaints", title=_("Complaints"), prepare=_attach_clocks,
+        )
     page = Paginator(
-        by_due_date(complaints).select_related("responsible_person"), PAGE_SIZE
+        by_due_date(complaints).select_related("responsible_person"), page_size(request)
     ).get_page(request.GET.get("page"))
     row_clocks = clocks(page.object_list)
     figures = services.figures(complaints.order_by())
@@ -103,6 +139,30 @@ def complaint_list(request):
         "today": timezone.localdate(),
         "can_register": permissions.can(request.user, "complaints.register"),
     })
+
+
+def _attach_clocks(complaints) -> None:
+    row_clocks = clocks(complaints)
+    for complaint in complaints:
+        complaint.clock = row_clocks[complaint.pk]
+
+
+def _complaint_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Complaint number"), lambda c: c.number, 16),
+        export.Column(pgettext("complaint", "Received"), lambda c: c.received_at, 17),
+        export.Column(pgettext("complaint", "Channel"), lambda c: c.get_channel_display(), 10),
+        export.Column(_("Complainant"), lambda c: c.complainant_name, 12),
+        export.field(Complaint, "complainant_organisation", width=24),
+        export.Column(_("Subject"), lambda c: c.subject, 32),
+        export.Column(_("Class"), lambda c: c.get_classification_display(), 10),
+        export.Column(_("Status"), lambda c: c.get_status_display(), 12),
+        export.Column(_("Responsible person"), lambda c: c.responsible_person, 12),
+        export.field(Complaint, "department", width=14),
+        export.Column(_("Reply due"), lambda c: c.reply_due, 12),
+        export.Column(_("Working days left"), lambda c: c.clock.left, 10),
+        export.Column(_("Reply clock"), lambda c: c.clock.label, 14),
+    ]
 
 
 @login_required

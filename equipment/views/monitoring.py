@@ -10,14 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from equipment.forms import monitoring as forms
@@ -34,11 +33,10 @@ from equipment.models import (
 from equipment.services import impact as services
 from equipment.services.job import due_window
 from intake.qr import qr_svg
-from labqms import pdf, permissions
+from labqms import export, pdf, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
-
-PAGE_SIZE = 25
+from labqms.pagination import Paginator
+from labqms.views.helpers import page_size, querystring_without_page
 
 # --- labels (R-EQP-5) ---------------------------------------------------------------
 
@@ -140,6 +138,10 @@ def _with_days_left(rows, due_attr: str, today, equipment_attr: str | None = "")
     return rows
 
 
+# Rows per section on the due list (the most urgent first); the export has them all.
+DUE_SECTION_ROWS = 100
+
+
 @login_required
 def due_list(request):
     """Calibration overdue and due soon, standard certificates expiring or expired, and
@@ -153,15 +155,11 @@ def due_list(request):
         .exclude(status=EquipmentStatus.RETIRED)
         .select_related("custodian")
     )
-    overdue = list(
-        calibrated.filter(Q(calibration_due__lt=today) | Q(calibration_due__isnull=True)).order_by(
-            F("calibration_due").asc(nulls_first=True), "lab_id"
-        )
+    overdue = calibrated.filter(Q(calibration_due__lt=today) | Q(calibration_due__isnull=True)).order_by(
+        F("calibration_due").asc(nulls_first=True), "lab_id"
     )
-    due_soon = list(
-        calibrated.filter(calibration_due__gte=today, calibration_due__lte=horizon).order_by(
-            "calibration_due", "lab_id"
-        )
+    due_soon = calibrated.filter(calibration_due__gte=today, calibration_due__lte=horizon).order_by(
+        "calibration_due", "lab_id"
     )
     standards = list(
         MeasurementStandard.objects.filter(valid_until__lte=horizon)
@@ -174,6 +172,15 @@ def due_list(request):
         .select_related("equipment__custodian")
         .order_by("next_due", "equipment__lab_id")
     )
+    if export.requested(request):
+        return export.response(
+            request, _due_rows(today, days, list(overdue), list(due_soon), standards, checks), _due_columns(),
+            name="due-list", title=_("Calibration due and overdue"),
+        )
+    # A big register has thousands due: the page shows the most urgent of each section,
+    # the counts are the totals and the Excel export has every row.
+    overdue_total, due_soon_total = overdue.count(), due_soon.count()
+    overdue, due_soon = list(overdue[:DUE_SECTION_ROWS]), list(due_soon[:DUE_SECTION_ROWS])
     label_ids = ",".join(str(e.pk) for e in overdue + due_soon)
     return render(
         request,
@@ -188,8 +195,57 @@ def due_list(request):
             "standards": _with_days_left(standards, "valid_until", today, equipment_attr=None),
             "checks": _with_days_left(checks, "next_due", today, equipment_attr="equipment"),
             "label_ids": label_ids,
+            "overdue_total": overdue_total,
+            "due_soon_total": due_soon_total,
+            "section_rows": DUE_SECTION_ROWS,
         },
     )
+
+
+def _due_rows(today, days, overdue, due_soon, standards, checks) -> list[tuple]:
+    """The page's four tables as one sheet: (section, due on, days left — negative when
+    overdue, lab ID or standard, name, status, custodian), in the page's order."""
+
+    def days_left(due):
+        return (due - today).days if due is not None else None
+
+    rows = []
+    for section, items in (
+        (_("Calibration overdue"), overdue),
+        (
+            ngettext("Calibration due within %(days)s day", "Calibration due within %(days)s days", days)
+            % {"days": days},
+            due_soon,
+        ),
+    ):
+        rows += [
+            (section, e.calibration_due, days_left(e.calibration_due), e.lab_id, e.name,
+             e.get_status_display(), e.custodian)
+            for e in items
+        ]
+    rows += [
+        (_("Measurement standard certificates expired or expiring"), s.valid_until, days_left(s.valid_until),
+         s.certificate_no, s.name, "", ", ".join(m.lab_id for m in s.members.all()))
+        for s in standards
+    ]
+    rows += [
+        (_("Intermediate checks overdue"), p.next_due, days_left(p.next_due), p.equipment.lab_id,
+         p.equipment.name, p.equipment.get_status_display(), p.equipment.custodian)
+        for p in checks
+    ]
+    return rows
+
+
+def _due_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Section"), lambda r: r[0], 28),
+        export.Column(_("Due on"), lambda r: r[1], 12),
+        export.Column(_("Days left"), lambda r: r[2], 10),
+        export.Column(_("Lab ID") + " / " + _("Certificate number"), lambda r: r[3], 16),
+        export.Column(_("Equipment name") + " / " + _("Measurement standard"), lambda r: r[4], 28),
+        export.Column(_("Status"), lambda r: r[5], 12),
+        export.Column(_("Custodian") + " / " + _("Equipment"), lambda r: r[6], 16),
+    ]
 
 
 # --- impact analysis ----------------------------------------------------------------
@@ -220,12 +276,31 @@ def impact_list(request):
             analyses = analyses.filter(status=data["status"])
         sort = data["sort"] or sort
     analyses = analyses.order_by("open_first", *forms.IMPACT_SORTS[sort])
-    page = Paginator(analyses, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(
+            request, analyses, _impact_columns(), name="impact-analyses", title=_("Impact analyses")
+        )
+    page = Paginator(analyses, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "equipment/impact_list.html",
         {"page": page, "form": form, "querystring": querystring_without_page(request)},
     )
+
+
+def _impact_columns() -> list[export.Column]:
+    return [
+        export.Column("#", lambda a: a.pk, 8),
+        export.Column(_("Lab ID"), lambda a: a.equipment.lab_id, 14),
+        export.Column(_("Equipment name"), lambda a: a.equipment.name, 24),
+        export.Column(_("Trigger"), lambda a: a.get_trigger_display(), 18),
+        export.field(ImpactAnalysis, "trigger_detail", width=28),
+        export.Column(_("Found on"), lambda a: a.found_on, 12),
+        export.Column(_("Since"), lambda a: a.since, 12),
+        export.Column(_("Affected records"), lambda a: a.n_items, 10),
+        export.Column(_("To decide"), lambda a: a.n_pending, 10),
+        export.Column(_("Status"), lambda a: a.get_status_display(), 10),
+    ]
 
 
 def _snapshot_status(value):

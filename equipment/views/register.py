@@ -10,33 +10,25 @@ answer 404 to outsiders (customers); editing answers 404 to anyone but the techn
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from equipment import selectors
 from equipment.forms import register as forms
 from equipment.models import Equipment, MeasurementStandard
 from equipment.services import register as services
-from labqms import audit, pdf, permissions
+from labqms import audit, export, pdf, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page
-
-PAGE_SIZE = 25
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from labqms.pagination import Paginator
+from labqms.views.helpers import page_size, querystring_without_page
 
 
 def _refused(request, error: PermissionDenied) -> None:
@@ -61,7 +53,9 @@ def _filtered(request) -> tuple[forms.EquipmentFilterForm, object, date]:
 def equipment_list(request):
     permissions.require_or_404(request.user, "equipment.view")
     form, rows, today = _filtered(request)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return _xlsx(request, rows)
+    page = Paginator(rows, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "equipment/equipment_list.html",
@@ -107,69 +101,43 @@ def field_labels(model) -> dict[str, str]:
     }
 
 
-def _columns() -> list[tuple[str, object, int]]:
-    """(heading, value of one row, column width) of the exported list, in the active
-    language.  Date values stay dates, so Excel can sort and filter them."""
+def _columns() -> list[export.Column]:
+    """The exported list's columns, in the active language."""
     return [
-        (_field("lab_id"), lambda e: e.lab_id, 14),
-        (_field("name"), lambda e: e.name, 24),
-        (_field("model"), lambda e: e.model, 16),
-        (_field("manufacturer"), lambda e: e.manufacturer, 18),
-        (_field("serial_number"), lambda e: e.serial_number, 14),
-        (_field("kind"), lambda e: e.get_kind_display(), 14),
-        (_field("measuring_range"), lambda e: e.measuring_range, 20),
-        (_field("accuracy"), lambda e: e.accuracy, 20),
-        (_field("calibrating_body"), lambda e: e.calibrating_body, 18),
-        (_field("last_certificate_no"), lambda e: e.last_certificate_no, 16),
-        (_field("status"), lambda e: e.get_status_display(), 10),
-        (capfirst(_("reason / limitation")), _status_note, 20),
-        (_field("last_calibrated_on"), lambda e: e.last_calibrated_on, 12),
-        (_field("calibration_due"), lambda e: e.calibration_due, 12),
-        (capfirst(_("due state")), _due_state, 10),
-        (_field("custodian"), lambda e: str(e.custodian) if e.custodian else "", 12),
-        (_field("location"), lambda e: e.location, 14),
-        (
-            capfirst(_("measurement standards")),
-            lambda e: "; ".join(s.name for s in e.standards.all()),
-            20,
+        export.Column(_field("lab_id"), lambda e: e.lab_id, 14),
+        export.Column(_field("name"), lambda e: e.name, 24),
+        export.Column(_field("model"), lambda e: e.model, 16),
+        export.Column(_field("manufacturer"), lambda e: e.manufacturer, 18),
+        export.Column(_field("serial_number"), lambda e: e.serial_number, 14),
+        export.Column(_field("kind"), lambda e: e.get_kind_display(), 14),
+        export.Column(_field("measuring_range"), lambda e: e.measuring_range, 20),
+        export.Column(_field("accuracy"), lambda e: e.accuracy, 20),
+        export.Column(_field("calibrating_body"), lambda e: e.calibrating_body, 18),
+        export.Column(_field("last_certificate_no"), lambda e: e.last_certificate_no, 16),
+        export.Column(_field("status"), lambda e: e.get_status_display(), 10),
+        export.Column(capfirst(_("reason / limitation")), _status_note, 20),
+        export.Column(_field("last_calibrated_on"), lambda e: e.last_calibrated_on, 12),
+        export.Column(_field("calibration_due"), lambda e: e.calibration_due, 12),
+        export.Column(capfirst(_("due state")), _due_state, 10),
+        export.Column(_field("custodian"), lambda e: str(e.custodian) if e.custodian else "", 12),
+        export.Column(_field("location"), lambda e: e.location, 14),
+        export.Column(
+            capfirst(_("measurement standards")), lambda e: [s.name for s in e.standards.all()], 20
         ),
     ]
 
 
-def equipment_workbook(rows) -> bytes:
-    """The equipment list as .xlsx: bold frozen header, autofilter, real Excel dates."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Equipment list")[:31]
-    columns = _columns()
-    sheet.append([heading for heading, _value, _width in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for equipment in rows:
-        sheet.append([value(equipment) for _heading, value, _width in columns])
-    for col_no, (_heading, _value, width) in enumerate(columns, start=1):
-        letter = sheet.cell(row=1, column=col_no).column_letter
-        sheet.column_dimensions[letter].width = width
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=col_no, max_col=col_no):
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def _xlsx(request, rows):
+    return export.response(request, rows, _columns(), name="equipment", title=_("Equipment list"))
 
 
 @login_required
 def equipment_export_xlsx(request):
-    """The filtered list as a spreadsheet: every matching row, not one page (R-EQP-1)."""
+    """The filtered list as a spreadsheet: every matching row, not one page (R-EQP-1).
+    The same as the list's ``?format=xlsx``; this older address is kept for bookmarks."""
     permissions.require_or_404(request.user, "equipment.view")
-    _form, rows, today = _filtered(request)
-    response = HttpResponse(equipment_workbook(rows), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"equipment-{today.isoformat()}.xlsx"
-    )
-    return response
+    _form, rows, _today = _filtered(request)
+    return _xlsx(request, rows)
 
 
 @login_required
@@ -263,7 +231,12 @@ def standard_list(request):
         sort=data.get("sort") or "name",
         today=today,
     )
-    page = Paginator(standards, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(
+            request, standards, _standard_columns(today), name="measurement-standards",
+            title=_("Measurement standards"),
+        )
+    page = Paginator(standards, page_size(request)).get_page(request.GET.get("page"))
     for standard in page:
         standard.state = selectors.standard_state(standard, today)
     return render(
@@ -277,6 +250,23 @@ def standard_list(request):
             "labels": field_labels(MeasurementStandard),
         },
     )
+
+
+def _standard_columns(today) -> list[export.Column]:
+    states = {
+        "expired": _("expired"), "expiring": _("expiring soon"), "not_yet": _("not yet valid"), "valid": "",
+    }
+    return [
+        export.field(MeasurementStandard, "name", width=28),
+        export.field(MeasurementStandard, "certificate_no", width=20),
+        export.field(MeasurementStandard, "measurand", width=16),
+        export.field(MeasurementStandard, "valid_from", width=12),
+        export.field(MeasurementStandard, "valid_until", width=12),
+        export.Column(_("Validity"), lambda s: states[selectors.standard_state(s, today)], 12),
+        export.Column(
+            _field("members", MeasurementStandard), lambda s: [e.lab_id for e in s.members.all()], 24
+        ),
+    ]
 
 
 def _standard_form_page(request, form, standard):

@@ -131,7 +131,12 @@ class Order(models.Model):
         verbose_name = _("entrustment order")
         verbose_name_plural = _("entrustment orders")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # Statistics (R-MGT-4): on-time completion and fees of accepted orders per period.
+            models.Index(fields=["completed_at"], include=["due_date", "customer"], name="order_completed_stats_idx"),
+            models.Index(fields=["accepted_on"], name="order_accepted_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -369,6 +374,8 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["paid_at"]
+        # Statistics: payments received per period (R-MGT-4).
+        indexes = [models.Index(fields=["paid_at"], include=["amount", "order"], name="payment_stats_idx")]
 
     def __str__(self) -> str:
         return f"{self.order.number} · {self.amount} ({self.receipt_no})"

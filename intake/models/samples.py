@@ -141,6 +141,8 @@ class Sample(models.Model):
         verbose_name = _("sample")
         verbose_name_plural = _("samples")
         ordering = ["sample_id"]
+        # The sample list's default order (last change first) over millions of rows.
+        indexes = [models.Index(fields=["-updated_at", "sample_id"], name="sample_changed_idx")]
 
     def __str__(self) -> str:
         return self.sample_id
@@ -205,6 +207,8 @@ class ReceiptInspection(models.Model):
     class Meta:
         verbose_name = _("receipt inspection")
         verbose_name_plural = _("receipt inspections")
+        # Statistics: samples received per period (R-MGT-4).
+        indexes = [models.Index(fields=["inspected_at"], include=["sample"], name="inspection_stats_idx")]
 
     def __str__(self) -> str:
         return f"{self.sample} · {self.inspected_at:%Y-%m-%d}"

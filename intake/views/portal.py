@@ -17,7 +17,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -48,6 +47,7 @@ from intake.services.orders import LinesInvalid
 from intake.views.orders import sheet_line_problems
 from labqms import permissions
 from labqms.forms import add_service_errors
+from labqms.pagination import Paginator
 from labqms.views.helpers import querystring_without_page
 
 PAGE_SIZE = 25

@@ -6,7 +6,6 @@ services enforce every rule (R-SMP-1..4, R-INT-6, R-INT-7).  Outsiders get 404."
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,11 +30,10 @@ from intake.models import (
 from intake.models.samples import SAMPLE_TRANSITIONS
 from intake.qr import qr_svg
 from intake.services import samples as services
-from labqms import pdf, permissions
+from labqms import export, pdf, permissions
 from labqms.forms import add_service_errors
-from labqms.views.helpers import querystring_without_page, sort_links
-
-PAGE_SIZE = 25
+from labqms.pagination import Paginator
+from labqms.views.helpers import page_size, querystring_without_page, sort_links
 
 # Custody event actions as the services write them → what the trail shows.
 ACTION_LABELS = {
@@ -82,7 +80,9 @@ def sample_list(request):
             samples = selectors.overdue_samples(samples, today)
         sort = data["sort"] or sort
     samples = samples.order_by(forms.SORTS[sort], "sample_id")
-    page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, samples, _sample_columns(today), name="samples", title=_("Samples"))
+    page = Paginator(samples, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "intake/sample_list.html",
@@ -95,6 +95,24 @@ def sample_list(request):
             "querystring": querystring_without_page(request),
         },
     )
+
+
+def _sample_columns(today) -> list[export.Column]:
+    return [
+        export.Column(_("Sample ID"), lambda s: s.sample_id, 18),
+        export.Column(_("Order"), lambda s: s.order.number, 18),
+        export.Column(_("Customer"), lambda s: s.order.customer.name, 28),
+        export.Column(_("Instrument"), lambda s: s.item.instrument_name, 20),
+        export.field(Sample, "item__category", width=16),
+        export.Column(_("Serial number"), lambda s: s.serial_number, 16),
+        export.Column(_("Status"), lambda s: s.get_status_display(), 12),
+        export.Column(_("Location"), lambda s: str(s.location) if s.location else "", 14),
+        export.Column(_("Due date"), lambda s: s.order.due_date, 12),
+        export.Column(
+            _("Overdue"), lambda s: bool(s.order.due_date and s.order.due_date < today and not s.is_done), 10
+        ),
+        export.Column(_("Last change"), lambda s: s.updated_at, 17),
+    ]
 
 
 @login_required
@@ -475,16 +493,52 @@ def sample_label(request, pk):
 def ready_queue(request):
     """Orders with samples ready for release, for the counter to call and hand over."""
     permissions.require_or_404(request.user, "intake.view")
-    page = Paginator(selectors.ready_for_release(), PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.attach_settlement(page)
-    _attach_ready_certificates(page)
-    for order in page:
-        order.completion_notice = order.completion_notices[0] if order.completion_notices else None
+    orders = selectors.ready_for_release()
+    if export.requested(request):
+        return export.response(
+            request, orders, _ready_columns(), name="ready-for-release", title=_("Ready for release"),
+            prepare=_prepare_ready,
+        )
+    page = Paginator(orders, page_size(request)).get_page(request.GET.get("page"))
+    _prepare_ready(page)
     return render(
         request,
         "intake/queue_ready.html",
         {"page": page, "querystring": querystring_without_page(request)},
     )
+
+
+def _prepare_ready(orders) -> None:
+    """What a ready-queue row shows beyond the order: fees, certificates, the notice."""
+    selectors.attach_settlement(orders)
+    _attach_ready_certificates(orders)
+    for order in orders:
+        order.completion_notice = order.completion_notices[0] if order.completion_notices else None
+
+
+def _ready_columns() -> list[export.Column]:
+    def phone(order):
+        return (order.contact.phone if order.contact else "") or order.customer.phone
+
+    return [
+        export.Column(_("Order"), lambda o: o.number, 18),
+        export.Column(_("Customer"), lambda o: o.customer.name, 28),
+        export.Column(_("Contact"), lambda o: o.contact.name if o.contact else "", 12),
+        export.Column(_("Contact phone"), phone, 14),
+        export.Column(_("Ready"), lambda o: o.n_ready, 8),
+        export.Column(_("Total"), lambda o: o.n_total, 8),
+        export.Column(_("Certificates"), lambda o: o.n_certificates, 10),
+        export.Column(_("Awaiting certificate"), lambda o: o.n_awaiting, 10),
+        export.Column(_("Fee"), lambda o: o.fee, 10),
+        export.Column(_("Paid"), lambda o: o.paid, 10),
+        export.Column(_("Settled"), lambda o: o.settled, 10),
+        export.Column(
+            _("Completion notice"),
+            lambda o: o.completion_notice.get_status_display() if o.completion_notice else "",
+            14,
+        ),
+        export.Column(_("Due date"), lambda o: o.due_date, 12),
+    ]
 
 
 def _attach_ready_certificates(orders) -> None:
@@ -511,7 +565,13 @@ def at_risk_queue(request):
     """Accepted orders due within two working days (or overdue) and not complete."""
     permissions.require_or_404(request.user, "intake.view")
     today = timezone.localdate()
-    page = Paginator(selectors.at_risk(today), PAGE_SIZE).get_page(request.GET.get("page"))
+    orders = selectors.at_risk(today)
+    if export.requested(request):
+        return export.response(
+            request, orders, _at_risk_columns(), name="orders-at-risk", title=_("Orders at risk"),
+            prepare=lambda chunk: selectors.attach_working_days_left(chunk, today),
+        )
+    page = Paginator(orders, page_size(request)).get_page(request.GET.get("page"))
     selectors.attach_working_days_left(page, today)
     return render(
         request,
@@ -523,6 +583,21 @@ def at_risk_queue(request):
             "querystring": querystring_without_page(request),
         },
     )
+
+
+def _at_risk_columns() -> list[export.Column]:
+    return [
+        export.Column(_("Due date"), lambda o: o.due_date, 12),
+        export.field(Order, "due_date_provisional", width=10),
+        export.Column(_("Working days left"), lambda o: o.working_days_left, 10),
+        export.Column(_("Overdue"), lambda o: o.overdue, 10),
+        export.Column(_("Order"), lambda o: o.number, 18),
+        export.Column(_("Customer"), lambda o: o.customer.name, 28),
+        export.Column(_("Contact"), lambda o: o.contact.name if o.contact else "", 12),
+        export.Column(_("Contact phone"), lambda o: (o.contact.phone if o.contact else "") or o.customer.phone, 14),
+        export.Column(_("Done"), lambda o: o.n_done, 8),
+        export.Column(_("Total"), lambda o: o.n_total, 8),
+    ]
 
 
 # --- release ------------------------------------------------------------------------

@@ -20,6 +20,19 @@ def year_param(request) -> int:
     return min(max(year, YEAR_RANGE[0]), YEAR_RANGE[1])
 
 
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+def page_size(request) -> int:
+    """``?per_page=`` when it is one of ``PER_PAGE_CHOICES``; the first (25) otherwise,
+    so a hand-edited URL cannot ask for a page of a million rows."""
+    try:
+        size = int(request.GET.get("per_page", ""))
+    except ValueError:
+        return PER_PAGE_CHOICES[0]
+    return size if size in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+
+
 def querystring_without_page(request) -> str:
     """The current filters, for pagination links."""
     params = request.GET.copy()

@@ -1,7 +1,6 @@
 """The signed-in person's notifications (the bell in the menu bar)."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -9,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from labqms.models import Notification
+from labqms.pagination import Paginator
 
 PAGE_SIZE = 25
 

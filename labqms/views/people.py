@@ -4,7 +4,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from labqms import audit, forms, permissions
+from labqms import audit, export, forms, permissions
 from labqms.models import (
     AuditEvent,
     Authorisation,
@@ -22,12 +21,11 @@ from labqms.models import (
     TrainingPlan,
     TrainingRecord,
 )
+from labqms.pagination import Paginator
 from labqms.selectors import people as selectors
 from labqms.services import people as services
 from labqms.views import printouts
-from labqms.views.helpers import querystring_without_page, run_with_reason, year_param
-
-PAGE_SIZE = 25
+from labqms.views.helpers import page_size, querystring_without_page, run_with_reason, year_param
 
 
 @login_required
@@ -60,7 +58,10 @@ def person_list(request):
         if data["attention"]:
             people = people.filter(pk__in=selectors.people_needing_attention(today))
     attention = set(selectors.people_needing_attention(today).values_list("pk", flat=True))
-    page = Paginator(people.prefetch_related("groups"), PAGE_SIZE).get_page(request.GET.get("page"))
+    people = people.prefetch_related("groups")
+    if export.requested(request):
+        return export.response(request, people, _person_columns(attention), name="people", title=_("People"))
+    page = Paginator(people, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "labqms/person_list.html",
@@ -71,6 +72,22 @@ def person_list(request):
             "querystring": querystring_without_page(request),
         },
     )
+
+
+def _person_columns(attention: set[int]) -> list[export.Column]:
+    def profile(user, name):
+        profile = getattr(user, "profile", None)  # absent until someone fills it in
+        return getattr(profile, name, "") if profile else ""
+
+    return [
+        export.Column(_("Name"), str, 16),
+        export.Column(_("User name"), lambda p: p.username, 14),
+        export.Column(_("Employee number"), lambda p: profile(p, "employee_no"), 12),
+        export.Column(_("Department"), lambda p: profile(p, "department"), 16),
+        export.Column(_("Job title"), lambda p: profile(p, "job_title"), 14),
+        export.Column(_("Roles"), lambda p: [Role(g.name).label for g in p.groups.all() if g.name in Role], 24),
+        export.Column(_("Dates to check"), lambda p: p.pk in attention, 10),
+    ]
 
 
 def _person_or_404(request, pk):
@@ -280,7 +297,9 @@ def audit_list(request):
             events = events.filter(at__date__gte=data["date_from"])
         if data["date_to"]:
             events = events.filter(at__date__lte=data["date_to"])
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    if export.requested(request):
+        return export.response(request, events, _audit_columns(), name="audit-trail", title=_("Audit trail"))
+    page = Paginator(events, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "labqms/audit_list.html",
@@ -290,6 +309,27 @@ def audit_list(request):
             "querystring": querystring_without_page(request),
         },
     )
+
+
+def _audit_columns() -> list[export.Column]:
+    def changes(event):
+        return [f"{label}: {_none(old)} → {_none(new)}" for label, old, new in event.changes_display]
+
+    return [
+        export.Column(_("When"), lambda e: e.at, 18),
+        export.Column(_("Who"), lambda e: str(e.actor) if e.actor else _("system"), 14),
+        export.field(AuditEvent, "as_deputy_of", width=14),
+        export.Column(_("Action"), lambda e: e.action_label, 20),
+        export.Column(_("Action code"), lambda e: e.action, 20),
+        export.Column(_("Object"), lambda e: e.target_repr, 28),
+        export.Column(_("Changes"), changes, 40),
+        export.Column(_("Reason"), lambda e: e.reason, 24),
+        export.Column(_("Source"), lambda e: e.source, 14),
+    ]
+
+
+def _none(value) -> str:
+    return "∅" if value is None else str(value)
 
 
 urlpatterns = [

@@ -348,3 +348,48 @@ def test_an_auditor_responsible_for_an_action_does_not_verify_it(in_progress, co
         services.verify_action(actor=lab_auditor, action=action, effective=True, note="已完成")
     action.refresh_from_db()
     assert action.status == ActionStatus.DONE
+
+
+@pytest.mark.django_db
+def test_r_mgt_1_raising_a_finding_from_an_unchecked_item_records_the_check(in_progress, counter_auditor, auditee):
+    """The finding is the check's result: the item counts as checked (nonconformity / observation)."""
+    first, second = list(in_progress.checklist.all())[:2]
+    services.raise_finding(
+        actor=counter_auditor, source="audit", origin=in_progress, grade="minor", clause=first.clause, area=LAB,
+        description="设备超期", evidence="BZ-001", responsible=auditee, checklist_item=first,
+    )
+    services.raise_finding(
+        actor=counter_auditor, source="audit", origin=in_progress, grade="observation", clause=second.clause,
+        description="标识可改进", checklist_item=second,
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.result, first.evidence, first.checked_by) == ("nonconformity", "BZ-001", counter_auditor)
+    assert first.checked_at is not None
+    assert (second.result, second.checked_by) == ("observation", counter_auditor)
+
+
+@pytest.mark.django_db
+def test_r_mgt_1_a_checked_item_keeps_its_result_when_a_finding_is_raised(in_progress, counter_auditor, auditee):
+    item = in_progress.checklist.first()
+    services.record_check(actor=counter_auditor, item=item, evidence="部分记录缺签名", result="observation")
+    services.raise_finding(
+        actor=counter_auditor, source="audit", origin=in_progress, grade="minor", clause=item.clause, area=LAB,
+        description="记录缺签名", evidence="记录 R-1", responsible=auditee, checklist_item=item,
+    )
+    item.refresh_from_db()
+    assert (item.result, item.evidence) == ("observation", "部分记录缺签名")
+
+
+@pytest.mark.django_db
+def test_r_mgt_1_an_annual_review_is_not_planned_twice_for_the_same_period(ql, head):
+    start, end = TODAY.replace(month=1, day=1), TODAY.replace(month=12, day=31)
+    first = review_services.plan_review(actor=ql, kind="annual", period_start=start, period_end=end, planned_on=TODAY, chair=head)
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        review_services.plan_review(actor=ql, kind="annual", period_start=start.replace(month=6), period_end=end,
+                                    planned_on=TODAY, chair=head)
+    assert first.number in error.value.message_dict["period_start"][0]
+    adhoc = review_services.plan_review(actor=ql, kind="ad_hoc", period_start=start, period_end=end, planned_on=TODAY, chair=head)
+    nxt = review_services.plan_review(actor=ql, kind="annual", period_start=start.replace(year=start.year + 1),
+                                      period_end=end.replace(year=end.year + 1), planned_on=TODAY, chair=head)
+    assert adhoc.pk and nxt.pk

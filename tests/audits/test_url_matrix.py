@@ -66,7 +66,8 @@ STAFF = ("counter", "technician", "techlead", "qualitylead", "head")
 # Kinds: "read" — GET, every staff role 200; "manage" — the quality lead's form page: GET
 # and an empty POST 200 for the quality lead, 404 for the rest of the staff; "post" — a
 # POST-only step, 200 for its insiders (the refusal on the form), 302 for the rest of the
-# staff; "public" — everyone, signed in or not, 200; "portal" — customer accounts only.
+# staff; "public" — everyone, signed in or not, 200; "portal" — customer accounts only;
+# "lead" — GET, the three leads 200, the rest of the staff 404 (business statistics).
 GATES = {
     # the programme and the audits (this page set)
     "audits:programme_list": ("read", None, None),
@@ -116,6 +117,9 @@ GATES = {
     "audits:evaluation_create": ("manage", None, None),
     "audits:evaluation_detail": ("read", None, "evaluation"),
     "audits:evaluation_file": ("read", None, "evaluation"),
+    # business statistics (issue 9, R-MGT-4)
+    "audits:statistics": ("lead", None, None),
+    "audits:statistics_export": ("lead", None, None),
 }
 POST_ONLY = sorted(name for name, (kind, _insiders, _obj) in GATES.items() if kind == "post")
 ROLES = ["anonymous", "customer", *STAFF]
@@ -168,15 +172,17 @@ def world(ql, head, techlead, counter_auditor, auditee, portal_user, hospital, m
 
     other_head = make_user(Role.LAB_HEAD, username="head_other")
 
-    def review(chair):
+    def review(chair, year):
+        # Annual reviews of different years: one year has one annual review.
         planned_review = review_services.plan_review(
-            actor=ql, kind="annual", period_start=dt.date(today.year, 1, 1), period_end=today, planned_on=today, chair=chair,
+            actor=ql, kind="annual", period_start=dt.date(year, 1, 1), period_end=dt.date(year, 12, 31), planned_on=today,
+            chair=chair,
         )
         compiled = review_services.refresh_inputs(actor=ql, review=planned_review)
         return review_services.record_meeting(actor=ql, review=compiled, held_on=today, attendees="全体", minutes="评审。")
 
-    held = review(other_head)
-    closed = review_services.approve_minutes(actor=head, review=review(head))
+    held = review(other_head, today.year)
+    closed = review_services.approve_minutes(actor=head, review=review(head, today.year - 1))
     survey = survey_services.create_survey(actor=ql, title="年度满意度调查")
     invitation = survey_services.invite(actor=ql, survey=survey, customers=[hospital])[0]
     evaluation = survey_services.record_evaluation(
@@ -249,6 +255,8 @@ def test_url_matrix(name, world, client):
                 assert status == (200 if role == "customer" else 404), where  # staff are not customers
             elif role == "customer":
                 assert status == 404, where  # outsiders learn nothing
+            elif kind == "lead":
+                assert status == (200 if role in {"techlead", "qualitylead", "head"} else 404), where
             elif kind == "read":
                 assert status == 200, where
             elif kind == "manage":
@@ -283,3 +291,4 @@ def test_the_roles_are_what_the_matrix_assumes(world):
     assert [r for r in STAFF if permissions.can(users[r], "audits.manage")] == ["qualitylead"]
     assert [r for r in STAFF if permissions.can(users[r], "audits.approve")] == ["head"]
     assert [r for r in STAFF if permissions.can(users[r], "audits.audit")] == ["counter", "qualitylead"]
+    assert [r for r in STAFF if permissions.can(users[r], "statistics.view")] == ["techlead", "qualitylead", "head"]

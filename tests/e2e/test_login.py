@@ -24,7 +24,13 @@ DEMO_USERS = [
     ("techdeputy", "周强", [Role.TECHNICIAN], "李明"),
     ("hospital1", "市第一人民医院设备科", [Role.CUSTOMER], None),
 ]
-PEOPLE_LINK = "nav a.nav-link[href='/people/']"
+PEOPLE_LINK = "nav a[href='/people/']"
+
+
+def open_menu_holding(page, href: str) -> None:
+    """Open the navbar dropdown holding the link to ``href`` (People is under Administration)."""
+    menu = page.locator("nav li.dropdown", has=page.locator(f"a[href='{href}']"))
+    menu.locator("[data-bs-toggle=dropdown]").click()
 
 
 def zh(text) -> str:
@@ -78,6 +84,7 @@ def test_demo_user_signs_in_and_sees_roles(
         assert response.status == 404
     else:
         expect(page.locator(PEOPLE_LINK)).to_have_count(1)
+        open_menu_holding(page, "/people/")
         expect(page.locator(PEOPLE_LINK)).to_be_visible()
 
 
@@ -136,6 +143,7 @@ def test_people_search_and_person_page(page, live_server, demo_data, browser_err
     login(page, live_server, "techlead", DEMO_PASSWORD)
     screenshot(page, "home-techlead.png")
 
+    open_menu_holding(page, "/people/")
     page.click(PEOPLE_LINK)
     expect(page).to_have_url(f"{live_server.url}/people/")
     # Every demo staff member is listed; the customer is not.

@@ -227,6 +227,32 @@ def test_due_list_shows_overdue_and_due_soon_but_not_fresh_R_EQP_10(
     assert "EQ-FRESH" not in html
 
 
+
+def test_due_list_shows_the_most_urgent_rows_and_the_totals_R_EQP_10(
+    client, qualitylead, make_equipment, today, monkeypatch
+):
+    """A big register: each section shows its most urgent rows, the badge the total, and
+    the Excel export every row (bounded page time at 100 k equipment items)."""
+    from equipment.views import monitoring
+
+    monkeypatch.setattr(monitoring, "DUE_SECTION_ROWS", 2)
+    for n, months in enumerate((13, 14, 15)):
+        make_equipment(f"EQ-OLD{n}", months_ago=months)
+    client.force_login(qualitylead)
+    response = client.get(reverse("equipment:due_list"))
+    assert [e.lab_id for e in response.context["overdue"]] == ["EQ-OLD2", "EQ-OLD1"]  # most overdue first
+    html = response.content.decode()
+    assert 'data-testid="overdue-count">3<' in html
+    assert 'data-testid="overdue-more"' in html and 'data-testid="due-soon-more"' not in html
+    assert "EQ-OLD0" not in html
+    export = client.get(reverse("equipment:due_list"), {"format": "xlsx"})
+    import io
+
+    from openpyxl import load_workbook
+
+    cells = [str(c.value) for row in load_workbook(io.BytesIO(export.content)).active.iter_rows() for c in row]
+    assert {"EQ-OLD0", "EQ-OLD1", "EQ-OLD2"} <= set(cells)
+
 def test_due_list_boundary_due_today_is_due_soon_yesterday_overdue_R_EQP_10(
     client, lead, operator, make_equipment, today
 ):
