@@ -93,6 +93,15 @@ def english(client):
     return client
 
 
+def assert_header_translated(client, url, column: int, english_text: str) -> None:
+    """The export's header follows the visitor's language: zh-hans by default, English
+    with the language cookie (``client`` is signed in; the list has a row)."""
+    chinese = rows_of(get_xlsx(client, url))[0][column]
+    with translation.override("zh-hans"):
+        assert chinese == translation.gettext(english_text) != english_text
+    assert rows_of(get_xlsx(english(client), url))[0][column] == english_text
+
+
 # --- rows per page ------------------------------------------------------------------------
 
 
