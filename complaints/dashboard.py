@@ -3,7 +3,7 @@ complaints by working days left to the reply (overdue / near / later) and compla
 waiting for acceptance.
 
 One query over complaints (plus one calendar query), counted with the conditions the
-complaint list filters by (``complaints.views.staff_list.deadline_conditions``); see
+complaint list filters by (``complaints.services.job.deadline_conditions``); see
 ``labqms.dashboard``."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from complaints.forms import ComplaintFilterForm as Filters
 from complaints.models import Complaint, ComplaintStatus
+from complaints.services.job import deadline_conditions
 from labqms.dashboard import Queue, link
 
 # Everyone on the staff reads complaints; handling them is the quality lead's (and the
@@ -27,9 +28,6 @@ ACTIONS = ("complaints.view", "complaints.handle")
 def queues(user, today: date, *, allowed) -> list[Queue]:
     if not (allowed["complaints.view"] and allowed["complaints.handle"]):
         return []
-    # Imported here: the view module pulls in PDF rendering, too heavy for app start-up.
-    from complaints.views.staff_list import deadline_conditions
-
     bands = deadline_conditions(today)
     counts = Complaint.objects.aggregate(
         **{band: Count("pk", filter=condition) for band, condition in bands.items()},

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from certificates.models import Certificate
 from complaints.models import Channel, ComplaintClass, ComplaintStatus, Feedback
+from complaints.services import job
 from intake.models import Customer, Order, Sample
 from labqms.forms import DATE, BootstrapMixin
 from labqms.selectors.people import staff_users
@@ -60,7 +61,7 @@ class ComplaintFilterForm(BootstrapMixin, forms.Form):
         ],
     )
     # Open complaints by working days left to the reply due date (the daily job's bands).
-    OVERDUE, NEAR, LATER = "overdue", "near", "later"
+    OVERDUE, NEAR, LATER = job.OVERDUE, job.NEAR, job.LATER
     deadline = forms.ChoiceField(label=gettext_lazy("Reply deadline"), required=False)
     received_from = forms.DateField(label=gettext_lazy("Received from"), required=False, widget=DATE)
     received_to = forms.DateField(label=gettext_lazy("Received until"), required=False, widget=DATE)

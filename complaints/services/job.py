@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -97,3 +98,21 @@ def run(today: dt.date, threshold: int | None = None) -> JobResult:
         overdue=sum(1 for _c, s, _n in wanted if s == AlertState.OVERDUE),
         notifications=len(messages),
     )
+
+
+# Deadline bands of open complaints (the list's "Reply deadline" filter and the dashboard).
+OVERDUE, NEAR, LATER = "overdue", "near", "later"
+
+
+def deadline_conditions(today: dt.date) -> dict[str, Q]:
+    """Open complaints by working days left to their reply due date, as this job sorts
+    them: overdue (due before today), near (at most ``COMPLAINTS_NEAR_DEADLINE_DAYS``
+    working days left) and later.  One calendar query."""
+    open_ = Q(status__in=OPEN_STATES, reply_due__isnull=False)
+    # n working days left <= N  <=>  due before the (N+1)-th working day after today.
+    horizon = workdays.add_working_days(today, settings.COMPLAINTS_NEAR_DEADLINE_DAYS + 1)
+    return {
+        OVERDUE: open_ & Q(reply_due__lt=today),
+        NEAR: open_ & Q(reply_due__gte=today, reply_due__lt=horizon),
+        LATER: open_ & Q(reply_due__gte=horizon),
+    }

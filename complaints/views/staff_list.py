@@ -9,9 +9,6 @@ customers and strangers get 404.  Views parse and call
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,10 +32,11 @@ from complaints.models import (
     ComplaintStatus,
 )
 from complaints.services import complaints as services
+from complaints.services.job import deadline_conditions
 from complaints.views.staff_common import clocks, complaint_or_404, file_context
 from intake.models import Customer, Order, Sample
 from intake.selectors import few_or_subquery
-from labqms import export, pdf, permissions, workdays
+from labqms import export, pdf, permissions
 from labqms.forms import add_service_errors
 from labqms.views.helpers import page_size, querystring_without_page
 
@@ -81,21 +79,6 @@ def complaints_for_list(data: dict):
     if data.get("received_to"):
         complaints = complaints.filter(received_at__date__lte=data["received_to"])
     return complaints
-
-
-def deadline_conditions(today: dt.date) -> dict[str, Q]:
-    """Open complaints by working days left to their reply due date, as the daily job
-    (``complaints.services.job``) sorts them: overdue (due before today), near (at most
-    ``COMPLAINTS_NEAR_DEADLINE_DAYS`` working days left) and later.  One calendar query."""
-    bands = forms.ComplaintFilterForm
-    open_ = Q(status__in=OPEN_STATES, reply_due__isnull=False)
-    # n working days left <= N  <=>  due before the (N+1)-th working day after today.
-    horizon = workdays.add_working_days(today, settings.COMPLAINTS_NEAR_DEADLINE_DAYS + 1)
-    return {
-        bands.OVERDUE: open_ & Q(reply_due__lt=today),
-        bands.NEAR: open_ & Q(reply_due__gte=today, reply_due__lt=horizon),
-        bands.LATER: open_ & Q(reply_due__gte=horizon),
-    }
 
 
 def by_due_date(complaints):

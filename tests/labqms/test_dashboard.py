@@ -438,7 +438,7 @@ def test_complaint_bands_agree_with_the_daily_job_on_every_day_around_today(peop
     """R-CMP-3: the list's deadline filter sorts each due date as ``job.days_left`` does,
     over weekends and holidays alike (two weeks of due dates, one complaint each)."""
     from complaints.forms import ComplaintFilterForm as Bands
-    from complaints.views.staff_list import deadline_conditions
+    from complaints.services.job import deadline_conditions
 
     complaint = Complaint.objects.filter(status__in=OPEN_STATES).first()
     Complaint.objects.filter(status__in=OPEN_STATES).update(status=ComplaintStatus.CLOSED)
